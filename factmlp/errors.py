@@ -1,0 +1,108 @@
+"""Typed exceptions of factmlp.
+
+Every error raised on bad input derives from :class:`FactMLPError` and carries
+``indices``: the offending positions (fact indices, value indices, rows), so a
+caller can act on them without parsing the message.  The command line maps
+every :class:`FactMLPError` to exit code 2 with the message on one line.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Sequence
+
+__all__ = [
+    "FactMLPError",
+    "InvalidInputError",
+    "ShapeError",
+    "DTypeError",
+    "NonFiniteError",
+    "EmptyInputError",
+    "MappingRangeError",
+    "DegenerateKeysError",
+    "FileFormatError",
+    "InfeasibleFactSetError",
+    "TorchUnavailableError",
+]
+
+
+def _short(indices: Sequence[Any], limit: int = 10) -> str:
+    """Render a list of indices, eliding the middle of long lists."""
+    items = list(indices)
+    if len(items) <= limit:
+        return "[" + ", ".join(str(i) for i in items) + "]"
+    head = ", ".join(str(i) for i in items[:limit])
+    return f"[{head}, ... ({len(items)} in all)]"
+
+
+class FactMLPError(Exception):
+    """Base class of every error factmlp raises on purpose."""
+
+    def __init__(self, message: str, indices: Sequence[Any] = ()) -> None:
+        super().__init__(message)
+        self.indices = list(indices)
+
+
+class InvalidInputError(FactMLPError, ValueError):
+    """An argument is malformed (shape, dtype, values, file)."""
+
+
+class ShapeError(InvalidInputError):
+    """Arrays have the wrong number of dimensions or mismatched sizes."""
+
+
+class DTypeError(InvalidInputError, TypeError):
+    """An array has a dtype factmlp cannot use (e.g. integer keys, float mapping)."""
+
+
+class NonFiniteError(InvalidInputError):
+    """An array holds NaN or infinity; ``indices`` lists the offending rows."""
+
+
+class EmptyInputError(InvalidInputError):
+    """An array that must be non-empty is empty."""
+
+
+class MappingRangeError(InvalidInputError):
+    """The fact mapping points outside ``[0, N)``; ``indices`` lists the facts."""
+
+
+class DegenerateKeysError(InvalidInputError):
+    """Keys make a construction's linear system singular (repeated keys, ...)."""
+
+
+class FileFormatError(InvalidInputError):
+    """A file cannot be read, or lacks the arrays/tensors factmlp expects."""
+
+
+class InfeasibleFactSetError(FactMLPError, ValueError):
+    """Some value used by the mapping cannot be decoded by any function.
+
+    ``problems`` is a list of dicts ``{"value": j, "reason": "duplicate" |
+    "inside_hull", "duplicate_of": k | None, "rho_upper": float}``, and
+    ``indices`` the offending value indices.
+    """
+
+    def __init__(self, problems: Sequence[dict]) -> None:
+        self.problems = [dict(p) for p in problems]
+        parts = []
+        for p in self.problems[:10]:
+            if p.get("reason") == "duplicate":
+                parts.append(f"value {p['value']} duplicates value {p['duplicate_of']}")
+            else:
+                parts.append(f"value {p['value']} lies inside the convex hull of the other values")
+        more = "" if len(self.problems) <= 10 else f"; ... ({len(self.problems)} in all)"
+        msg = (
+            f"infeasible fact set: {len(self.problems)} used value(s) cannot be decoded: "
+            + "; ".join(parts)
+            + more
+        )
+        super().__init__(msg, indices=[p["value"] for p in self.problems])
+
+
+class TorchUnavailableError(FactMLPError, ImportError):
+    """A feature needs PyTorch, which is not installed (``pip install factmlp[torch]``)."""
+
+
+def format_indices(indices: Sequence[Any], limit: int = 10) -> str:
+    """Public helper used in messages: ``[1, 5, 9, ... (42 in all)]``."""
+    return _short(indices, limit)

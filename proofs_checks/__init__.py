@@ -1,0 +1,1 @@
+"""Claims of the paper, each checked symbolically and numerically, with certificates."""

@@ -1,0 +1,1 @@
+"""Symbolic derivations (SymPy) of factmlp's bounds and measure-zero conditions."""
