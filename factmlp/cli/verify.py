@@ -1,0 +1,59 @@
+"""``factmlp verify``: run the paper's claims and write a citable certificate."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+from ._common import EXIT_BAD_INPUT, EXIT_NEGATIVE, dumps, fail, handle_errors, json_option
+
+
+@click.command("verify")
+@click.option("--claims", "claim_ids", default=None, help="Comma-separated claim ids, e.g. C1,C3 [default: all].")
+@click.option("--profile", type=click.Choice(["quick", "full"]), default="quick", show_default=True)
+@click.option("--seed", type=int, default=0, show_default=True)
+@click.option("--out", "out_dir", type=click.Path(file_okay=False), default="report", show_default=True,
+              help="Directory for certificate.json, report.md, report.tex.")
+@click.option("--method", default=None, help="Override the construction the claims exercise (for testing).")
+@json_option
+@handle_errors
+def command(claim_ids, profile, seed, out_dir, method, as_json):
+    """Check the paper's claims; write certificate.json, report.md and report.tex.
+
+    Exit 0 when every claim passes, 1 when any fails.
+    """
+    from proofs_checks.framework import REGISTRY, run_claims
+    from proofs_checks import claims as _claims  # noqa: F401
+    from proofs_checks.report import headline, write_reports
+
+    ids = [c.strip() for c in claim_ids.split(",") if c.strip()] if claim_ids else None
+    if ids:
+        unknown = [i for i in ids if i not in REGISTRY]
+        if unknown:
+            fail(f"unknown claim id(s) {unknown}; known: {sorted(REGISTRY)}", EXIT_BAD_INPUT)
+    if method is not None:
+        from factmlp.constructions import METHODS
+
+        if method not in METHODS:
+            fail(f"unknown method {method!r}; known: {sorted(METHODS)}", EXIT_BAD_INPUT)
+
+    from rich.console import Console
+
+    console = Console(stderr=True)
+    todo = ids or sorted(REGISTRY, key=lambda s: (len(s), s))
+    with console.status(f"running {len(todo)} claim(s), profile {profile}") as status:
+        def progress(cid: str, entry: dict) -> None:
+            console.log(f"{cid} {entry['status']} ({entry['seconds']:.1f} s) {headline(entry, 3)}")
+            status.update(f"ran {cid}")
+
+        cert = run_claims(ids, profile=profile, seed=seed, method=method, progress=progress)
+    paths = write_reports(cert, out_dir)
+    if as_json:
+        click.echo(dumps({"summary": cert["summary"], "files": paths,
+                          "claims": [{"id": c["id"], "status": c["status"]} for c in cert["claims"]]}))
+    else:
+        s = cert["summary"]
+        click.echo(f"{s['passed']}/{s['total']} claims pass; wrote {', '.join(paths.values())}")
+    if cert["summary"]["failed"]:
+        sys.exit(EXIT_NEGATIVE)
