@@ -1,0 +1,408 @@
+"""Exact decodability rho of value embeddings, with certificates.
+
+For values ``V`` (N x d) and a value ``j`` let, for every ``l != j``,
+``w_l = (v_j - v_l) / ||v_j - v_l||`` (unit differences).  Then
+
+    rho_j = max_{||u|| <= 1} min_{l != j} <w_l, u>,      rho(V) = min_{j in J} rho_j
+
+over the requested indices ``J``.  By minimax duality (the max-min of
+linear functions over the unit ball against the simplex),
+``rho_j = dist(0, conv{w_l}) = min_{lambda in simplex} ||W^T lambda||``
+when the origin is not in the hull, and ``rho_j = 0`` otherwise; the
+maximiser is ``u*_j = W^T lambda* / ||W^T lambda*||``.  ``rho_j > 0`` iff
+``v_j`` is a vertex of ``conv(V)`` distinct from every other value.
+
+Certificate per value: a unit-ball ``u`` gives the lower bound
+``min_l <w_l, u>`` (over all ``l``), a simplex ``lambda`` the upper bound
+``||W^T lambda||`` (weak duality), both evaluated with a rigorous
+floating-point allowance (see ``docs/decodability.md``).
+
+Algorithm: Wolfe's min-norm-point algorithm (:mod:`factmlp._minnorm`) on a
+candidate set of near neighbours, checked against all ``N - 1`` differences
+in batched matrix products (through the ``xp`` namespace), violators added
+and the problem re-solved from a warm start until the bracket closes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from ._minnorm import wolfe_gram
+from .errors import EmptyInputError, InvalidInputError, MappingRangeError, DTypeError, ShapeError, format_indices
+from .validation import check_matrix
+from .xp import namespace, to_numpy
+
+__all__ = ["DecodabilityResult", "decodability", "rho", "find_duplicates"]
+
+_EPS = 2.0**-53  # unit roundoff of float64
+_ZERO_NORM = 1e-13  # ||x|| below this: the origin is in the hull up to rounding
+
+
+def _gamma(n: int) -> float:
+    """Higham's ``gamma_n = n u / (1 - n u)`` for float64."""
+    return n * _EPS / (1.0 - n * _EPS)
+
+
+@dataclass(frozen=True)
+class DecodabilityResult:
+    """Decodability of every requested value, with certificates.
+
+    Arrays have length N (the number of values); entries of values not
+    requested are NaN (``rho_per_value``, ``lower``, ``upper``), zero rows
+    (``directions``) or False (``vertex``).
+
+    ``rho_per_value[j]`` is the solver's value of ``rho_j`` for certified
+    vertices (it lies in ``[lower[j], upper[j]]``) and 0.0 for values that are
+    not certified vertices; ``rho`` is the minimum over ``indices`` (0.0 if any
+    requested value is not a certified vertex).
+    """
+
+    rho: float
+    rho_per_value: np.ndarray
+    lower: np.ndarray
+    upper: np.ndarray
+    directions: np.ndarray
+    vertex: np.ndarray
+    duplicate_of: np.ndarray
+    indices: np.ndarray
+    tol: float
+    support: tuple = field(default=(), repr=False)
+    weights: tuple = field(default=(), repr=False)
+
+    def _check_requested(self, j: int) -> int:
+        j = int(j)
+        n = self.rho_per_value.shape[0]
+        if not 0 <= j < n:
+            raise MappingRangeError(f"value index {j} outside [0, {n})", indices=[j])
+        pos = np.searchsorted(self.indices, j)
+        if pos >= len(self.indices) or self.indices[pos] != j:
+            raise InvalidInputError(f"value {j} was not among the requested indices", indices=[j])
+        return j
+
+    def certificate(self, j: int) -> dict:
+        """The certificate of value ``j``.
+
+        ``{"value": j, "u": list (d,), "lower": float, "upper": float,
+        "support": [l...], "weights": [lambda_l...]}``: ``min_l <w_l, u>``
+        over all ``l != j`` is at least ``lower`` (u in the unit ball), and
+        ``||sum_l lambda_l w_l||`` is at most ``upper`` (lambda in the simplex).
+        For a duplicate value the support is the duplicate and bounds are 0.
+        """
+        j = self._check_requested(j)
+        return {
+            "value": j,
+            "u": self.directions[j].tolist(),
+            "lower": float(self.lower[j]),
+            "upper": float(self.upper[j]),
+            "support": [int(i) for i in self.support[j]],
+            "weights": [float(w) for w in self.weights[j]],
+        }
+
+    def non_vertices(self) -> np.ndarray:
+        """Requested indices that are not certified vertices (``lower <= 0``)."""
+        return self.indices[~self.vertex[self.indices]]
+
+
+def find_duplicates(values: np.ndarray) -> np.ndarray:
+    """``dup[j]`` = the smallest other index whose row equals row ``j`` exactly, else -1.
+
+    Rows are compared as real numbers (``-0.0 == 0.0``). Shape (N,) int64.
+    """
+    v = np.asarray(values, dtype=np.float64) + 0.0  # turns -0.0 into +0.0
+    n = v.shape[0]
+    dup = np.full(n, -1, dtype=np.int64)
+    order = np.lexsort(v.T[::-1])
+    sv = v[order]
+    same = np.all(sv[1:] == sv[:-1], axis=1)
+    i = 0
+    while i < n:
+        e = i
+        while e + 1 < n and same[e]:
+            e += 1
+        if e > i:
+            members = np.sort(order[i : e + 1])
+            first, second = members[0], members[1]
+            dup[members] = first
+            dup[first] = second
+        i = e + 1
+    return dup
+
+
+def _check_indices(indices: Any, n: int) -> np.ndarray:
+    if indices is None:
+        return np.arange(n, dtype=np.int64)
+    try:
+        arr = np.asarray(indices)
+    except Exception as exc:  # pragma: no cover - ragged input
+        raise ShapeError(f"indices: cannot be read as an array ({exc})") from exc
+    if arr.size == 0:
+        raise EmptyInputError("indices: at least one value index is required")
+    if arr.dtype.kind not in "iu":
+        raise DTypeError(f"indices: expected integers, got dtype {arr.dtype}")
+    if arr.ndim != 1:
+        raise ShapeError(f"indices: expected a 1-D array, got shape {arr.shape}")
+    arr = arr.astype(np.int64)
+    bad = np.flatnonzero((arr < 0) | (arr >= n))
+    if bad.size:
+        raise MappingRangeError(
+            f"indices: entries {format_indices(arr[bad].tolist())} outside [0, {n})", indices=arr[bad].tolist()
+        )
+    return np.unique(arr)
+
+
+def _unit_diffs(v: np.ndarray, j: int, idx: np.ndarray) -> np.ndarray:
+    """Rows ``(v_j - v_l) / ||v_j - v_l||`` for ``l`` in ``idx`` (none may equal ``j``'s row)."""
+    dv = v[j] - v[idx]
+    return dv / np.sqrt(np.einsum("ld,ld->l", dv, dv))[:, None]
+
+
+def _exact_scores(xp, vx, js: np.ndarray, ux) -> np.ndarray:
+    """``q[b, l] = <v_j - v_l, u_b> / ||v_j - v_l||`` by explicit differences (j = js[b]).
+
+    Entries with ``v_l == v_j`` (``l == j`` included) are +inf.  Host array (B, N).
+    """
+    n, d = vx.shape
+    out = np.empty((len(js), n))
+    step = max(1, (1 << 23) // max(1, n * d))
+    for s in range(0, len(js), step):
+        jb = js[s : s + step]
+        diff = vx[xp.asarray(jb)][:, None, :] - vx[None, :, :]
+        num = xp.einsum("bnd,bd->bn", diff, ux[s : s + step])
+        den = xp.sqrt(xp.einsum("bnd,bnd->bn", diff, diff))
+        q = xp.where(den > 0, num / xp.where(den > 0, den, 1.0), xp.inf)
+        out[s : s + step] = to_numpy(q)
+    return out
+
+
+def _approx_scores(xp, vx, sq, js: np.ndarray, ux) -> np.ndarray:
+    """Same as :func:`_exact_scores` through the Gram trick (fast, not rigorous)."""
+    jx = xp.asarray(js)
+    vj = vx[jx]
+    num = xp.sum(vj * ux, axis=1)[:, None] - ux @ vx.T
+    d2 = sq[jx][:, None] + sq[None, :] - 2.0 * (vj @ vx.T)
+    den = xp.sqrt(xp.maximum(d2, 0.0))
+    q = xp.where(den > 0, num / xp.where(den > 0, den, 1.0), xp.inf)
+    q = to_numpy(q)
+    q[np.arange(len(js)), js] = np.inf
+    return q
+
+
+class _State:
+    """Per-value solver state: candidate indices, support positions, weights."""
+
+    __slots__ = ("cand", "supp", "lam", "x", "nx", "done")
+
+    def __init__(self, cand: np.ndarray) -> None:
+        self.cand = cand
+        self.supp: np.ndarray | None = None
+        self.lam: np.ndarray | None = None
+        self.x = None
+        self.nx = np.nan
+        self.done = False
+
+
+def _solve(v: np.ndarray, j: int, st: _State) -> None:
+    wc = _unit_diffs(v, j, st.cand)
+    g = wc @ wc.T
+    supp, lam, _ = wolfe_gram(g, st.supp, st.lam)
+    st.supp, st.lam = supp, lam
+    x = lam @ wc[supp]
+    st.x = x
+    st.nx = float(np.sqrt(x @ x))
+
+
+def _add_candidates(st: _State, new: np.ndarray) -> bool:
+    new = np.setdiff1d(new, st.cand, assume_unique=False)
+    if new.size == 0:
+        return False
+    st.cand = np.concatenate([st.cand, new])
+    return True
+
+
+def _upper_bound(v: np.ndarray, j: int, gidx: np.ndarray, lam: np.ndarray) -> float:
+    """Rigorous upper bound on ``||sum_l lambda_l w_l|| / sum_l lambda_l`` (true reals).
+
+    Computed ``w_l`` is within ``gamma_{d+4}`` of the true unit vector in norm;
+    the weighted sum adds ``gamma_s`` times ``sum lambda``; the norm and the
+    weight sum each a relative ``gamma``.  Capped at 1 (a single ``w_l``).
+    """
+    d = v.shape[1]
+    s = max(len(gidx), 1)
+    w = _unit_diffs(v, j, gidx)
+    x = lam @ w
+    nx = float(np.sqrt(x @ x))
+    tot = float(lam.sum())
+    ub = (nx * (1 + _gamma(d + 2)) + tot * (_gamma(d + 4) + 2 * _gamma(s))) / (tot * (1 - _gamma(s)))
+    ub *= 1 + 8 * _EPS
+    return min(ub, 1.0)
+
+
+def _lower_bound(qmin: float, d: int, unorm: float) -> float:
+    """Rigorous lower bound on ``max_{||u||<=1} min_l <w_l, u>`` from computed scores.
+
+    Each computed score ``fl(<fl(v_j - v_l), u>) / fl(||fl(v_j - v_l)||)`` is
+    within ``2 gamma_{d+6} max(1, ||u||)`` of the true ``<w_l, u>``; ``u`` is
+    scaled into the unit ball by its norm, bounded above by
+    ``unorm (1 + gamma_{d+2})``.  ``u = 0`` gives 0, so the bound is >= 0.
+    """
+    allowance = 2 * _gamma(d + 6) * max(1.0, unorm * (1 + _gamma(d + 2)))
+    val = qmin - allowance
+    if val <= 0:
+        return 0.0
+    val = val / (unorm * (1 + _gamma(d + 2)) if unorm > 0 else 1.0)
+    return max(0.0, val * (1 - 4 * _EPS))
+
+
+def decodability(values: Any, indices: Any = None, *, tol: float = 1e-9, backend: str = "numpy") -> DecodabilityResult:
+    """Exact decodability ``rho_j`` of the requested values, with certificates.
+
+    Parameters
+    ----------
+    values : (N, d) real floating array (float32 accepted; computed in float64), N >= 2.
+    indices : value indices ``J`` to evaluate (default: all); ``rho = min_{j in J} rho_j``.
+    tol : relative width of the certified bracket, ``upper - lower <= tol * upper``
+        (met for every certified vertex unless ``rho_j`` is so small that the
+        float64 rounding allowance, about ``(d+6) 2^-52``, exceeds it).
+    backend : array namespace of the batched checks (``"numpy"``, ``"cupy"``, ``"auto"``).
+
+    Returns
+    -------
+    :class:`DecodabilityResult`.
+
+    Math: ``rho_j = max_{||u||<=1} min_{l != j} <w_l, u> = dist(0, conv{w_l})``
+    (0 when the origin is in the hull), ``w_l = (v_j - v_l)/||v_j - v_l||``.
+    """
+    v = check_matrix(values, "values", min_rows=2, dtype=np.float64)
+    if not isinstance(tol, (int, float, np.floating, np.integer)) or isinstance(tol, bool) or not (0 < float(tol) < 1):
+        raise InvalidInputError(f"tol must be a number in (0, 1), got {tol!r}")
+    tol = float(tol)
+    n, d = v.shape
+    idx = _check_indices(indices, n)
+    xp = namespace(backend)
+
+    dup = find_duplicates(v)
+    rho_pv = np.full(n, np.nan)
+    lower = np.full(n, np.nan)
+    upper = np.full(n, np.nan)
+    dirs = np.zeros((n, d))
+    vertex = np.zeros(n, dtype=bool)
+    support: list = [np.zeros(0, dtype=np.int64) for _ in range(n)]
+    weights: list = [np.zeros(0) for _ in range(n)]
+
+    for j in idx[dup[idx] >= 0]:
+        rho_pv[j] = lower[j] = upper[j] = 0.0
+        support[j] = np.array([dup[j]], dtype=np.int64)
+        weights[j] = np.ones(1)
+
+    active = idx[dup[idx] < 0]
+    if active.size:
+        vx = xp.asarray(v)
+        sq = xp.sum(vx * vx, axis=1)
+        k0 = min(n - 1, max(2 * (d + 1), 32))
+        n_add = max(d + 1, 16)
+        states: dict[int, _State] = {}
+        block = max(1, (1 << 22) // n)
+        for s in range(0, active.size, block):
+            js = active[s : s + block]
+            jx = xp.asarray(js)
+            d2 = to_numpy(sq[jx][:, None] + sq[None, :] - 2.0 * (vx[jx] @ vx.T))
+            d2[np.arange(len(js)), js] = np.inf
+            if k0 < n - 1:
+                part = np.argpartition(d2, k0, axis=1)[:, :k0]
+            else:
+                part = np.tile(np.arange(n), (len(js), 1))
+            for b, j in enumerate(js):
+                c = part[b]
+                c = c[c != j]
+                states[int(j)] = _State(np.sort(c).astype(np.int64))
+
+        open_js = active.copy()
+        for _outer in range(6):
+            # inner rounds: solve, cheap batched check, add violators
+            for _round in range(20):
+                for j in open_js:
+                    _solve(v, int(j), states[int(j)])
+                chk = np.array([j for j in open_js if states[int(j)].nx > _ZERO_NORM], dtype=np.int64)
+                nxt = []
+                cb = max(1, (1 << 22) // n)
+                for s in range(0, chk.size, cb):
+                    js = chk[s : s + cb]
+                    u = np.stack([states[int(j)].x / states[int(j)].nx for j in js])
+                    q = _approx_scores(xp, vx, sq, js, xp.asarray(u))
+                    for b, j in enumerate(js):
+                        st = states[int(j)]
+                        thr = st.nx * (1 - tol / 4)
+                        bad = np.flatnonzero(q[b] < thr)
+                        if bad.size:
+                            bad = bad[np.argsort(q[b, bad])[:n_add]]
+                            if _add_candidates(st, bad):
+                                nxt.append(int(j))
+                open_js = np.array(nxt, dtype=np.int64)
+                if open_js.size == 0:
+                    break
+            # rigorous certificate for every active value not yet final
+            todo = np.array([j for j in active if not states[int(j)].done], dtype=np.int64)
+            reopen = []
+            for s in range(0, todo.size, 256):
+                js = todo[s : s + 256]
+                u = np.zeros((len(js), d))
+                for b, j in enumerate(js):
+                    st = states[int(j)]
+                    if st.nx > _ZERO_NORM:
+                        u[b] = st.x / st.nx
+                q = _exact_scores(xp, vx, js, xp.asarray(u))
+                for b, j in enumerate(js):
+                    j = int(j)
+                    st = states[j]
+                    gidx = st.cand[st.supp]
+                    ub = _upper_bound(v, j, gidx, st.lam)
+                    zero = st.nx <= _ZERO_NORM
+                    unorm = float(np.sqrt(u[b] @ u[b]))
+                    lb = 0.0 if zero else _lower_bound(float(np.min(q[b])), d, unorm)
+                    lb = min(lb, ub)
+                    lower[j], upper[j] = lb, ub
+                    support[j], weights[j] = gidx, st.lam / st.lam.sum()
+                    if lb > 0:
+                        vertex[j] = True
+                        dirs[j] = u[b]
+                        rho_pv[j] = min(max(st.nx, lb), ub)
+                    else:
+                        rho_pv[j] = 0.0
+                    closed = (ub - lb) <= tol * ub
+                    if closed or zero:
+                        st.done = True
+                    else:
+                        bad = np.flatnonzero(q[b] < st.nx * (1 - tol / 4))
+                        bad = bad[np.argsort(q[b, bad])[:n_add]]
+                        if _outer >= 4:  # last resort: every difference
+                            bad = np.setdiff1d(np.arange(n), np.concatenate([[j], np.flatnonzero(dup == j)]))
+                        if _add_candidates(st, bad):
+                            reopen.append(j)
+                        else:
+                            st.done = True  # nothing left to add: floating-point limit
+            open_js = np.array(reopen, dtype=np.int64)
+            if open_js.size == 0:
+                break
+
+    rho_val = float(np.min(rho_pv[idx])) if np.all(vertex[idx]) else 0.0
+    return DecodabilityResult(
+        rho=rho_val,
+        rho_per_value=rho_pv,
+        lower=lower,
+        upper=upper,
+        directions=dirs,
+        vertex=vertex,
+        duplicate_of=dup,
+        indices=idx,
+        tol=tol,
+        support=tuple(support),
+        weights=tuple(weights),
+    )
+
+
+def rho(values: Any, indices: Any = None, *, tol: float = 1e-9) -> float:
+    """``rho(V) = min_{j in J} rho_j(V)`` (0.0 if some requested value is not a certified vertex)."""
+    return decodability(values, indices, tol=tol).rho

@@ -1,0 +1,34 @@
+"""All registered derivations, in the order they are reported."""
+
+from __future__ import annotations
+
+from .derivation import Derivation
+
+__all__ = ["all_derivations", "check_all"]
+
+
+def all_derivations() -> list[Derivation]:
+    """Every derivation of ``theory/`` (each built once and cached by its module)."""
+    from . import counting, jl, measure_zero, param_counts
+
+    return [
+        counting.map_bits_derivation(),
+        counting.permutation_bits_derivation(),
+        counting.param_lower_bound_derivation(),
+        jl.jl_vectors_derivation(),
+        jl.jl_points_derivation(),
+        jl.inner_product_derivation(),
+        jl.decoder_margin_derivation(),
+        param_counts.encdec_bound_derivation(),
+        param_counts.ratio_limit_derivation(),
+        measure_zero.encoder_symbolic_derivation(),
+        measure_zero.encoder_witness_derivation(),
+        measure_zero.identity_rank_bound_derivation(),
+        measure_zero.ntk_derivation(),
+        measure_zero.hebbian_derivation(),
+    ]
+
+
+def check_all() -> dict[str, str]:
+    """``{name: status}`` for every derivation."""
+    return {dv.name: dv.check() for dv in all_derivations()}
