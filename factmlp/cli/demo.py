@@ -43,22 +43,18 @@ def command(family, d, facts, values, seed, method, as_json):
     out["decodability_seconds"] = time.perf_counter() - t0
     check_feasible(fs)
     out["feasible"] = True
-    stored_all = True
-    try:
-        from ..constructions import construct
-        from ..verify import verify_storage
-    except ImportError:  # constructions not available in this build
-        construct = None
-    if construct is not None:
-        c = construct(fs, method, seed=seed)
-        rep = verify_storage(c.mlp, fs)
-        out.update(
-            method=method, hidden=c.hidden, params=c.params, params_factored=c.params_factored,
-            params_bound=c.params_bound, construct_seconds=c.seconds,
-            stored=rep.stored, total=rep.total, certified=rep.certified, min_margin=rep.min_margin,
-            counting_bound_params_fp32=float(fs.n_facts * np.log2(fs.n_values) / 32.0),
-        )
-        stored_all = rep.certified
+    from ..constructions import construct
+    from ..verify import verify_storage
+
+    c = construct(fs, method, seed=seed)
+    rep = verify_storage(c.mlp, fs)
+    out.update(
+        method=method, hidden=c.hidden, params=c.params, params_factored=c.params_factored,
+        params_bound=c.param_bound, construct_seconds=c.seconds,
+        stored=rep.stored, total=rep.total, certified=rep.certified, min_margin=rep.min_margin,
+        counting_bound_params_fp32=float(fs.n_facts * np.log2(fs.n_values) / 32.0),
+    )
+    stored_all = rep.certified
     if as_json:
         click.echo(dumps(out))
     else:

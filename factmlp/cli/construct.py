@@ -1,0 +1,63 @@
+"""``factmlp construct``: build an MLP that stores a fact set, write it, certify it."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+from ._common import EXIT_BAD_INPUT, EXIT_NEGATIVE, EXIT_OK, dumps, fail, handle_errors, json_option
+
+
+@click.command("construct")
+@click.argument("factset", type=click.Path(dir_okay=False))
+@click.option("--method", default="encdec", show_default=True,
+              help="Construction method (encdec, hebbian, ntk, gd, or any registered one).")
+@click.option("--out", "out_path", type=click.Path(dir_okay=False), required=True,
+              help="Where to write the weights (safetensors, LlamaMLP layout).")
+@click.option("--hidden", type=int, default=None, help="Hidden width h [default: the method's guarantee width].")
+@click.option("--seed", type=int, default=0, show_default=True)
+@click.option("--whiten", is_flag=True, help="encdec: whiten the values before computing readout directions.")
+@json_option
+@handle_errors
+def command(factset, method, out_path, hidden, seed, whiten, as_json):
+    """Construct an MLP storing FACTSET (.npz), write it to --out and certify it.
+
+    JSON: {"method", "hidden", "params", "params_factored", "stored", "total",
+    "seconds"}.  Exit 0 when every fact is certified stored, 1 when not, 2 on
+    bad or infeasible input (nothing is written then).
+    """
+    from ..constructions import METHODS, construct
+    from ..factset import FactSet
+    from ..verify import verify_storage
+
+    if method not in METHODS:
+        fail(f"unknown method {method!r}; known: {sorted(METHODS)}", EXIT_BAD_INPUT)
+    options = {}
+    if whiten:
+        if method != "encdec":
+            fail(f"--whiten applies to method 'encdec' only, not {method!r}", EXIT_BAD_INPUT)
+        options["whiten"] = True
+    if hidden is not None and hidden < 1:
+        fail(f"--hidden must be >= 1, got {hidden}", EXIT_BAD_INPUT)
+    fs = FactSet.load(factset)
+    c = construct(fs, method, hidden=hidden, seed=seed, **options)
+    report = verify_storage(c.mlp, fs)
+    c.mlp.save(out_path)
+    out = {
+        "method": method,
+        "hidden": c.hidden,
+        "params": c.params,
+        "params_factored": c.params_factored,
+        "stored": int(report.stored),
+        "total": int(report.total),
+        "seconds": float(c.seconds),
+    }
+    if as_json:
+        click.echo(dumps(out))
+    else:
+        click.echo(f"{method}: hidden {c.hidden}, {c.params} parameters"
+                   + (f" ({c.params_factored} factored)" if c.params_factored is not None else "")
+                   + f", built in {c.seconds:.2f} s")
+        click.echo(f"certified stored: {report.stored}/{report.total}; weights written to {out_path}")
+    sys.exit(EXIT_OK if report.stored == report.total and report.certified else EXIT_NEGATIVE)

@@ -1,0 +1,31 @@
+"""Every construction behind one entry point: :func:`construct`.
+
+Built-in methods (each in its own module, registered on import):
+
+* ``encdec``  -- encoder-decoder (:mod:`factmlp.constructions.encdec`);
+* ``hebbian`` -- Hebbian / bilinear features (:mod:`factmlp.constructions.hebbian`);
+* ``ntk``     -- the earlier kernel-solve baseline (:mod:`factmlp.constructions.ntk`);
+* ``gd``      -- gradient descent, needs torch (:mod:`factmlp.constructions.gd`).
+
+A new method is a builder ``builder(factset, hidden, seed, **options)``
+returning a :class:`~factmlp.mlp.GatedMLP` (or a :class:`Built`) and one call
+to :func:`register_method`; it then runs through ``construct``, the capacity
+search, the sweeps and :func:`factmlp.testing.check_construction`.
+"""
+
+from __future__ import annotations
+
+import importlib
+
+from .registry import METHODS, Built, Construction, Method, construct, get_method, register_method
+
+__all__ = ["METHODS", "Built", "Construction", "Method", "construct", "get_method", "register_method"]
+
+_BUILTIN = ("encdec", "hebbian", "ntk", "gd")
+
+for _name in _BUILTIN:
+    try:
+        importlib.import_module(f"{__name__}.{_name}")
+    except ModuleNotFoundError as _exc:  # a method module not written yet is absent
+        if _exc.name != f"{__name__}.{_name}":
+            raise

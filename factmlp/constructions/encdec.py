@@ -1,0 +1,295 @@
+"""The encoder-decoder construction (``method="encdec"``).
+
+Notation: keys ``K`` (F x d), values ``V`` (N x d), map ``f``; ``u*_j`` the
+margin-optimal readout direction of value ``j`` (:mod:`factmlp.decodability`).
+
+Decoder.  A projection ``Q`` (m x d) maps values to codes space,
+``z_j = Q v_j``; the code of fact ``i`` is ``c_i = u*_{f(i)}(Z)``, the readout
+direction of value ``f(i)`` among the projected values ``Z = V Q^T``.  The
+output map is ``Q^T``, so ``<Q^T c_i, v_{f(i)} - v_j> = <c_i, z_{f(i)} - z_j>
+>= rho_{f(i)}(Z) ||z_{f(i)} - z_j||``: every fact whose code is fitted exactly
+is stored as soon as the projected value ``z_{f(i)}`` is still a vertex.
+``Q = I`` when ``m = d`` (then ``rho(Z) = rho(V)``); for ``m < d``, ``Q`` is a
+random Gaussian (JL, :mod:`theory.jl`) or the top-``m`` principal directions
+of the values.  ``whiten=True`` composes ``Q`` with ``Sigma^{-1/2}`` of the
+values (higher rho for anisotropic values, larger Lipschitz constant).
+
+Encoder.  Hidden units come in ``m`` groups of ``r`` units; the groups share
+``r`` random gate rows ``G`` (r x d).  Code coordinate ``c`` of key ``k`` is
+``E_c(k) = sum_t act(G_t . k) (A_{c,t} . k)``, linear in ``A_c`` (r x d), so
+fitting all codes is the one linear system
+
+    Phi X = C,   Phi (F x r d) with row i = kron(act(G k_i), k_i),   X (r d x m),
+
+shared by all ``m`` coordinates.  For ``r d >= F`` it is solvable for generic
+keys (the measure-zero analysis in :mod:`theory.measure_zero`); the
+minimum-norm solution is ``X = Phi^T (Phi Phi^T)^{-1} C`` with the Gram
+matrix ``Phi Phi^T = (S S^T) o (K K^T)`` (Hadamard product, ``S = act(K G^T)``),
+one Cholesky factorisation and a step of iterative refinement.
+
+Folding.  Unit ``(c, t)`` (index ``c r + t``) has gate row ``G_t``, up row
+``A_{c,t}`` and down column ``Q[c, :]^T``: one standard gated MLP of width
+``h = m r`` (plus zero padding up to the requested width), ``3 d h``
+parameters.  The factored form (``G``, ``A``, ``Q``) has ``d r + d m r + m d``.
+
+Default width: ``m = min(d, ceil(M_DECODER(rho, N, delta)))`` and
+``r = ceil(F/d)`` (:func:`theory.param_counts.hidden_width`); an explicit
+width ``h`` uses ``m = min(d, h // ceil(F/d))`` code coordinates and
+``r = h // m`` gate rows (more rows than ``ceil(F/d)`` improve conditioning).
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+import scipy.linalg
+
+from ..decodability import decodability
+from ..errors import DegenerateKeysError, InvalidInputError, format_indices
+from ..factset import FactSet
+from ..mlp import ACTIVATIONS, GatedMLP, activation_fn
+from ..validation import check_seed
+from .registry import Built, feasibility, register_method
+
+__all__ = ["build_encdec", "encdec_default_hidden", "encdec_layout", "conflicting_duplicate_keys"]
+
+PROJECTIONS = ("auto", "random", "pca", "identity")
+DELTA = 0.01  # failure probability of the JL decoder guarantee used for the default width
+RESIDUAL_TOL = 1e-6  # relative residual above which an exact fit (r d >= F) is declared failed
+
+
+def _options(activation: str = "silu", projection: str = "auto", whiten: bool = False,
+             code_dim: int | None = None, delta: float = DELTA) -> dict:
+    if activation not in ACTIVATIONS:
+        raise InvalidInputError(f"activation must be one of {ACTIVATIONS}, got {activation!r}")
+    if projection not in PROJECTIONS:
+        raise InvalidInputError(f"projection must be one of {PROJECTIONS}, got {projection!r}")
+    if not isinstance(whiten, (bool, np.bool_)):
+        raise InvalidInputError(f"whiten must be a bool, got {whiten!r}")
+    if code_dim is not None and (isinstance(code_dim, bool) or not isinstance(code_dim, (int, np.integer))
+                                 or int(code_dim) < 1):
+        raise InvalidInputError(f"code_dim must be a positive int, got {code_dim!r}")
+    if not (0.0 < float(delta) < 1.0):
+        raise InvalidInputError(f"delta must lie in (0, 1), got {delta!r}")
+    return {"activation": activation, "projection": projection, "whiten": bool(whiten),
+            "code_dim": None if code_dim is None else int(code_dim), "delta": float(delta)}
+
+
+def _whitening(values: np.ndarray) -> np.ndarray:
+    """``Sigma^{-1/2}`` (d x d, symmetric) of the values' covariance, eigenvalues floored at 1e-12 max."""
+    centred = values - values.mean(axis=0)
+    cov = centred.T @ centred / max(values.shape[0] - 1, 1)
+    w, U = np.linalg.eigh(cov)
+    w = np.maximum(w, 1e-12 * max(float(w.max()), 1e-300))
+    return (U / np.sqrt(w)) @ U.T
+
+
+def _theory_code_dim(factset: FactSet, opts: dict) -> int:
+    from theory.param_counts import encdec_code_dim
+
+    if opts["code_dim"] is not None:
+        return min(opts["code_dim"], factset.dim)
+    rho = float(feasibility(factset).rho)
+    if opts["whiten"]:
+        W = _whitening(factset.values)
+        rho = float(decodability(factset.values @ W, factset.used_values).rho)
+    if not rho > 0:  # cannot happen for a feasible set; keep the guarantee's width finite
+        return factset.dim
+    return encdec_code_dim(F=factset.n_facts, N=max(factset.n_values, 2), d=factset.dim,
+                           rho=min(rho, 1.0), delta=opts["delta"])
+
+
+def encdec_default_hidden(factset: FactSet, **options: Any) -> int:
+    """Width the guarantee asks for: ``h = m ceil(F/d)``, ``m = min(d, ceil(M_DECODER))`` (or ``code_dim``)."""
+    opts = _options(**options)
+    return _theory_code_dim(factset, opts) * math.ceil(factset.n_facts / factset.dim)
+
+
+def encdec_param_bound(factset: FactSet, hidden: int, **options: Any) -> int:
+    """The theory's folded count ``3 d m ceil(F/d)`` at the guarantee's code dimension."""
+    return 3 * factset.dim * encdec_default_hidden(factset, **options)
+
+
+def encdec_layout(n_facts: int, dim: int, hidden: int, code_dim: int | None = None) -> tuple[int, int]:
+    """``(m, r)`` used at width ``hidden``: ``m = min(d, hidden // ceil(F/d))`` (or ``code_dim``), ``r = hidden // m``.
+
+    Raises :class:`InvalidInputError` when ``hidden`` leaves no room for one
+    group of ``ceil(F/d)`` units (or for ``code_dim`` groups of one unit).
+    """
+    r0 = math.ceil(n_facts / dim)
+    if code_dim is not None:
+        m = min(int(code_dim), dim)
+        if hidden < m:
+            raise InvalidInputError(f"hidden={hidden} is below code_dim={m} (one unit per code coordinate)")
+        return m, hidden // m
+    m = min(dim, hidden // r0)
+    if m < 1:
+        raise InvalidInputError(
+            f"hidden={hidden} is below the structural minimum ceil(F/d) = {r0} units of one code group"
+        )
+    return m, hidden // m
+
+
+def encdec_widths(factset: FactSet, **options: Any) -> list[int]:
+    """Widths meaningful for the capacity search: ``m ceil(F/d)`` for ``m = 1..d``."""
+    r0 = math.ceil(factset.n_facts / factset.dim)
+    return [m * r0 for m in range(1, factset.dim + 1)]
+
+
+def conflicting_duplicate_keys(factset: FactSet) -> list[tuple[int, int]]:
+    """Pairs ``(i, j)``, ``i < j``, of identical keys mapped to different values (no MLP stores both)."""
+    keys = np.ascontiguousarray(factset.keys)
+    _, first, inverse = np.unique(keys, axis=0, return_index=True, return_inverse=True)
+    inverse = inverse.reshape(-1)
+    pairs = []
+    for i in range(keys.shape[0]):
+        j0 = int(first[inverse[i]])
+        if j0 != i and factset.mapping[j0] != factset.mapping[i]:
+            pairs.append((j0, i))
+    return pairs
+
+
+def _projection(factset: FactSet, m: int, opts: dict, rng: np.random.Generator) -> tuple[np.ndarray, str]:
+    d = factset.dim
+    base = _whitening(factset.values) if opts["whiten"] else np.eye(d)
+    kind = opts["projection"]
+    if kind == "auto":
+        kind = "identity" if m >= d else "random"
+    if kind == "identity":
+        if m != d:
+            raise InvalidInputError(f"projection='identity' needs code_dim = d = {d}, got {m}")
+        return base, kind
+    if kind == "random":
+        P = rng.standard_normal((m, d)) / math.sqrt(m)
+    else:  # pca of the (whitened) values
+        z = factset.values @ base
+        z = z - z.mean(axis=0)
+        _, _, vt = np.linalg.svd(z, full_matrices=False)
+        P = vt[:m]
+    return P @ base, kind
+
+
+def _codes(factset: FactSet, Q: np.ndarray, identity: bool) -> tuple[np.ndarray, float]:
+    """Readout directions of the projected values ``Z = V Q^T`` for every fact, and ``rho(Z)``."""
+    if identity and not np.any(Q - np.eye(Q.shape[0])):
+        res = feasibility(factset)
+    else:
+        res = decodability(factset.values @ Q.T, factset.used_values)
+    return np.asarray(res.directions)[factset.mapping], float(res.rho)
+
+
+def _solve_codes(S: np.ndarray, K: np.ndarray, C: np.ndarray) -> tuple[np.ndarray, float]:
+    """Minimum-norm (or least-squares) ``X`` with ``Phi X = C``, ``Phi = rows kron(S_i, K_i)``.
+
+    Returns ``X`` of shape (r, d, m) and the relative residual ``||Phi X - C|| / ||C||``.
+    """
+    F, r = S.shape
+    d = K.shape[1]
+
+    def phi_t(Y: np.ndarray) -> np.ndarray:  # Phi^T Y, (r, d, m)
+        return np.einsum("it,ia,ic->tac", S, K, Y, optimize=True)
+
+    def phi(X: np.ndarray) -> np.ndarray:  # Phi X, (F, m)
+        return np.einsum("it,ia,tac->ic", S, K, X, optimize=True)
+
+    if r * d >= F:
+        gram = (S @ S.T) * (K @ K.T)
+        scale = float(np.trace(gram)) / F
+        try:
+            cho = scipy.linalg.cho_factor(gram + (1e-14 * scale) * np.eye(F), lower=True, check_finite=False)
+        except np.linalg.LinAlgError as exc:
+            raise DegenerateKeysError(f"encoder Gram matrix is not positive definite ({exc})") from exc
+        Y = scipy.linalg.cho_solve(cho, C, check_finite=False)
+        X = phi_t(Y)
+        for _ in range(2):  # iterative refinement
+            R = C - phi(X)
+            X = X + phi_t(scipy.linalg.cho_solve(cho, R, check_finite=False))
+    else:  # fewer unknowns than equations: least squares on the normal equations
+        Phi = (S[:, :, None] * K[:, None, :]).reshape(F, r * d)
+        A = Phi.T @ Phi
+        scale = float(np.trace(A)) / A.shape[0]
+        sol = scipy.linalg.solve(A + (1e-12 * scale) * np.eye(A.shape[0]), Phi.T @ C, assume_a="pos")
+        X = sol.reshape(r, d, -1)
+    resid = np.linalg.norm(phi(X) - C) / max(np.linalg.norm(C), 1e-300)
+    return X, float(resid)
+
+
+def build_encdec(factset: FactSet, hidden: int, seed: Any = 0, **options: Any) -> Built:
+    """Encoder-decoder MLP of width ``hidden`` for ``factset`` (see the module docstring).
+
+    Options: ``activation`` (gate activation, default ``silu``), ``projection``
+    (``auto``: identity when ``m = d``, else ``random``; or ``random``, ``pca``,
+    ``identity``), ``whiten`` (bool), ``code_dim`` (force ``m``), ``delta``
+    (failure probability for the default width's JL dimension).
+
+    Raises :class:`DegenerateKeysError` for identical keys mapped to different
+    values, and when ``r d >= F`` yet the system cannot be fitted (keys in a
+    subspace too small for the encoder, and other degenerate configurations).
+    """
+    opts = _options(**options)
+    pairs = conflicting_duplicate_keys(factset)
+    if pairs:
+        idx = sorted({i for p in pairs for i in p})
+        raise DegenerateKeysError(
+            f"keys {format_indices(idx)} are identical but mapped to different values "
+            f"(pairs {pairs[:5]}{' ...' if len(pairs) > 5 else ''}); no function stores both",
+            indices=idx,
+        )
+    rng = check_seed(seed)
+    F, d = factset.n_facts, factset.dim
+    m, r = encdec_layout(F, d, hidden, opts["code_dim"])
+    Q, proj_kind = _projection(factset, m, opts, rng)
+    codes, rho_z = _codes(factset, Q, proj_kind == "identity" and not opts["whiten"])
+
+    K = np.asarray(factset.keys, dtype=np.float64)
+    # unique keys carry the system (duplicates have equal codes, checked above)
+    uniq, first = np.unique(K, axis=0, return_index=True)
+    first = np.sort(first)
+    Ku, Cu = K[first], codes[first]
+    key_scale = math.sqrt(float(np.mean(np.sum(Ku * Ku, axis=1)))) or 1.0
+    G = rng.standard_normal((r, d)) / key_scale
+    S = activation_fn(opts["activation"])(Ku @ G.T)
+    X, resid = _solve_codes(S, Ku, Cu)
+    exact = r * d >= Ku.shape[0]
+    if exact and not resid <= RESIDUAL_TOL:
+        rank = int(np.linalg.matrix_rank(Ku))
+        raise DegenerateKeysError(
+            f"encoder system not solvable for these keys: relative residual {resid:.3g} with r d = {r * d} "
+            f">= {Ku.shape[0]} distinct keys (keys span rank {rank} of d = {d}; "
+            f"activation {opts['activation']!r} needs r * rank >= F and generic keys)",
+            indices=[],
+        )
+
+    h_used = m * r
+    gate = np.zeros((hidden, d))
+    up = np.zeros((hidden, d))
+    down = np.zeros((d, hidden))
+    gate[:h_used] = np.tile(G, (m, 1))                     # unit c r + t -> G_t
+    up[:h_used] = np.transpose(X, (2, 0, 1)).reshape(h_used, d)  # unit c r + t -> A_{c,t}
+    down[:, :h_used] = np.repeat(Q.T, r, axis=1)            # unit c r + t -> Q[c, :]
+    meta = {"method": "encdec", "m": m, "r": r, "projection": proj_kind, "whiten": opts["whiten"]}
+    mlp = GatedMLP(gate, up, down, opts["activation"], meta)
+    info = {"m": m, "r": r, "h_used": h_used, "projection": proj_kind, "whiten": opts["whiten"],
+            "rho_projected": rho_z, "relative_residual": resid, "exact_system": exact,
+            "activation": opts["activation"]}
+    factored = {"gate": G, "up": X, "projection": Q}
+    return Built(mlp, params_factored=d * r + d * h_used + m * d, factored=factored, info=info)
+
+
+def _guarantee(factset: FactSet, **options: Any) -> bool:
+    opts = _options(**options)
+    # silu/gelu: generic full rank (theory/measure_zero.py); identity/relu have real obstructions
+    return opts["activation"] in ("silu", "gelu")
+
+
+register_method(
+    "encdec",
+    build_encdec,
+    default_hidden=encdec_default_hidden,
+    guarantee=_guarantee,
+    param_bound=encdec_param_bound,
+    widths=encdec_widths,
+    description="encoder-decoder: projected readout directions as codes, gated encoder fitted exactly",
+)
