@@ -281,20 +281,20 @@ def rome_edit(model: OneLayerTransformer, after: FactQueries, edited: Any, *, ta
 
 # ---- one call per method -----------------------------------------------------------------------
 def run_edit(model: OneLayerTransformer, before: FactQueries, after: FactQueries, edited: Any,
-             method: str, **kwargs: Any) -> EditOutcome:
-    """Apply edit ``method`` (``swap``, ``finetune`` or ``rome``) to a copy of ``model`` and score it.
+             how: str, **kwargs: Any) -> EditOutcome:
+    """Apply edit ``how`` (``swap``, ``finetune`` or ``rome``) to a copy of ``model`` and score it.
 
     ``model`` must hold the MLP that answers ``before``; it is not modified.
     ``kwargs`` go to the edit function.  ``seconds`` times the edit only.
     """
-    if method not in EDIT_METHODS:
-        raise InvalidInputError(f"unknown edit method {method!r}; expected one of {EDIT_METHODS}")
+    if how not in EDIT_METHODS:
+        raise InvalidInputError(f"unknown edit method {how!r}; expected one of {EDIT_METHODS}")
     idx = _check_edit(model, before, after, edited)
     recall_before = float(correct(model, before).mean())
     t0 = time.perf_counter()
-    if method == "swap":
+    if how == "swap":
         mlp, info = swap_edit(model, after, **kwargs)
-    elif method == "finetune":
+    elif how == "finetune":
         mlp, info = finetune_edit(model, after, idx, **kwargs)
     else:
         mlp, info = rome_edit(model, after, idx, **kwargs)
@@ -302,5 +302,5 @@ def run_edit(model: OneLayerTransformer, before: FactQueries, after: FactQueries
     edited_model = copy.deepcopy(model)
     edited_model.set_mlp(mlp)
     scores = evaluate_edit(edited_model, after, idx)
-    return EditOutcome(method, int(idx.size), after.n_facts, scores["edit_success"], scores["retention"],
+    return EditOutcome(how, int(idx.size), after.n_facts, scores["edit_success"], scores["retention"],
                        recall_before, seconds, info)

@@ -471,8 +471,8 @@ def _plug_and_recall(model: OneLayerTransformer, mlp: GatedMLP, facts: FactQueri
 
 # ---- Lipschitz constants and noise -------------------------------------------------------
 #: ``sup_t |act'(t)|``, rounded up: silu' = s(t)(1 + t(1 - s(t))) peaks at t ~ 2.3994 with 1.09985;
-#: gelu' = Phi(t) + t phi(t) peaks at t = sqrt 2 with 1.12880.
-ACT_DERIV_SUP = {"identity": 1.0, "relu": 1.0, "silu": 1.0999, "gelu": 1.1289}
+#: gelu' = Phi(t) + t phi(t) peaks at t = sqrt 2 with 1.128904.
+ACT_DERIV_SUP = {"identity": 1.0, "relu": 1.0, "silu": 1.0999, "gelu": 1.1290}
 
 
 def lipschitz_upper_bound(mlp: GatedMLP, radius: float) -> float:

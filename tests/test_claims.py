@@ -123,13 +123,16 @@ def broken_method():
     METHODS.pop("broken", None)
 
 
-def test_broken_construction_fails_c2(broken_method):
-    cert = run_claims(["C2"], profile="quick", seed=0, method=broken_method)
-    entry = cert["claims"][0]
-    assert entry["status"] == "fail" and entry["method_override"] == "broken"
-    nums = entry["numbers"]
+def test_broken_construction_fails_c2_and_c3(broken_method):
+    cert = run_claims(["C2", "C3"], profile="quick", seed=0, method=broken_method)
+    c2, c3 = cert["claims"]
+    assert c2["status"] == "fail" and c2["method_override"] == "broken"
+    nums = c2["numbers"]
     assert nums["method"] == "broken" and nums["generic_stored"] < nums["generic_total"]
     assert nums["degenerate_reported_stored"] == 0
+    # within its own parameter bound, but a guaranteed method that stores nothing is no evidence
+    assert c3["status"] == "fail" and c3["numbers"]["violations"] == c3["numbers"]["constructions"] > 0
+    assert all(r["within_registered_bound"] and not r["stores_as_guaranteed"] for r in c3["numbers"]["rows"])
 
 
 def test_cli_broken_method_exit_1_and_certificate_validates(broken_method, tmp_path):

@@ -204,3 +204,31 @@ def test_bad_options(options):
     fs = make_factset("spherical", d=8, facts=10, seed=16)
     with pytest.raises(InvalidInputError):
         construct(fs, "ntk", seed=0, **options)
+
+
+@pytest.mark.parametrize("n, block", [(40, 7), (33, 33), (50, 64), (64, 16)])
+def test_blocked_cholesky_matches_lapack(n, block):
+    from factmlp.constructions.ntk import _cho_solve_blocked, _cholesky_blocked
+
+    rng = np.random.default_rng(n)
+    B = rng.standard_normal((n, n + 2))
+    M = B @ B.T
+    b = rng.standard_normal(n)
+    L = _cholesky_blocked(M.copy(), block)
+    np.testing.assert_allclose(np.tril(L), np.linalg.cholesky(M), atol=1e-10)
+    np.testing.assert_allclose(M @ _cho_solve_blocked(L, b, block), b, atol=1e-8)
+
+
+def test_blocked_dense_path_equals_single_block():
+    fs = make_factset("spherical", d=6, facts=20, seed=17)
+    from factmlp.constructions import ntk
+
+    one = construct(fs, "ntk", seed=0)
+    orig = ntk.BLOCK
+    try:
+        ntk.BLOCK = 25  # F d = 120: five blocks
+        many = construct(fs, "ntk", seed=0)
+    finally:
+        ntk.BLOCK = orig
+    up = one.mlp.up_proj
+    np.testing.assert_allclose(many.mlp.up_proj, up, rtol=0, atol=1e-6 * np.abs(up).max())

@@ -55,7 +55,10 @@ def test_bad_input_exit_2(tmp_path, args, needle):
 
 
 @pytest.mark.slow
-def test_all_claims_quick_profile(tmp_path):
+def test_all_claims_quick_profile(tmp_path, request):
+    # about 1-3 minutes on 2 cores: opt-in, as the marker says ("run with -m slow")
+    if "slow" not in (request.config.getoption("-m") or ""):
+        pytest.skip("slow: run with -m slow")
     res = _verify("--profile", "quick", "--out", tmp_path)
     assert res.exit_code in (0, 1), res.output
     cert = json.loads((tmp_path / "certificate.json").read_text())

@@ -31,7 +31,7 @@ from ._common import DEFAULT_METHOD, profile_sizes, storage_outcome, subseed, sy
 FAMILIES = ("spherical", "gaussian", "uniform", "kaiming", "spiked", "condition", "tied")
 
 SIZES = {
-    "quick": {"d": 12, "F": 48, "N": 48, "per_family": 1, "degenerate": 3, "duplicate_pairs": 2},
+    "quick": {"d": 16, "F": 96, "N": 96, "per_family": 2, "degenerate": 4, "duplicate_pairs": 2},
     "full": {"d": 32, "F": 256, "N": 256, "per_family": 3, "degenerate": 6, "duplicate_pairs": 3},
 }
 

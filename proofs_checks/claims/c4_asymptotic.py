@@ -40,7 +40,7 @@ CONFIDENCE = 0.95
 JL_DELTA = 0.01  # failure probability of the default code dimension (encdec's default)
 
 SIZES = {
-    "quick": {"d": 16, "F": (64, 128, 256, 512, 1024)},
+    "quick": {"d": 16, "F": (64, 128, 256, 512, 1024, 2048)},
     "full": {"d": 32, "F": (128, 256, 512, 1024, 2048, 4096)},
 }
 

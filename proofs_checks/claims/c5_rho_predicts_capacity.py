@@ -5,10 +5,8 @@ condition (several seeds each; their rho spread from near 0.1 to above 0.4),
 :func:`factmlp.capacity.min_width` finds the smallest hidden width ``h*`` at
 which a method stores every fact (certified by the verifier; monotonicity in
 h assumed, see :mod:`factmlp.capacity`), giving ``facts/param = F / (3 d h*)``.
-Methods: ``ctx.method`` when given; else, in the quick profile, the
-encoder-decoder and the Hebbian construction (time budget), and in the full
-profile every torch-free registered method plus gradient descent (``gd``)
-when torch is installed.
+Methods: ``ctx.method`` when given, else every torch-free registered method;
+gradient descent (``gd``) only in the full profile and only with torch.
 
 Statistic: Spearman's rank correlation between rho (of the used values) and
 facts per parameter over all (method, family, seed) points, with its
@@ -28,12 +26,10 @@ from ..framework import Claim, ClaimContext, register
 from ._common import profile_sizes, subseed
 
 ALPHA = 0.05
-#: the quick profile's methods (time budget: the NTK capacity search alone takes ~2 min at quick sizes)
-QUICK_METHODS = ("encdec", "hebbian")
 FAMILIES = ("spherical", "gaussian", "spiked", "condition")
 
 SIZES = {
-    "quick": {"d": 12, "F": 48, "N": 48, "seeds": 3},
+    "quick": {"d": 12, "F": 48, "N": 48, "seeds": 5},
     "full": {"d": 24, "F": 144, "N": 144, "seeds": 5},
 }
 
@@ -54,8 +50,6 @@ def _methods(ctx: ClaimContext) -> list[str]:
     except ImportError:
         have_torch = False
     out = [n for n, m in METHODS.items() if not m.needs_torch]
-    if ctx.profile == "quick":
-        out = [n for n in out if n in QUICK_METHODS]
     if ctx.profile == "full" and have_torch and "gd" in METHODS:
         out.append("gd")
     return out

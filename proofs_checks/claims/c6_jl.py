@@ -13,10 +13,12 @@ Two events, each checked by Monte Carlo over independent projections
 
 Each trial is a success when its event holds for all pairs.  With ``s``
 successes in ``T`` trials the two-sided 95% Clopper-Pearson interval for the
-success probability is reported; **decision rule: pass iff, for both events,
-the interval's lower end is >= 1 - delta**.  The empirical success rate at
-fractions of ``m`` (positivity of every margin only) is reported as well, to
-show how conservative the bound is; it does not enter the decision.
+success probability is reported.  The empirical success rate at fractions of
+``m`` (positivity of every margin only) is reported as well, to show how
+conservative the bound is; it does not enter the decision.
+
+Decision rule: pass iff, for both events, the interval's lower end is
+>= 1 - delta (with all T trials successful this needs T >= ln(0.025)/ln(1 - delta)).
 
 Symbolic side: every derivation of :mod:`theory.jl` (Dasgupta-Gupta tails
 and union bound, pairwise points, polarization, the decoder corollary).
