@@ -34,7 +34,7 @@ def test_default_width_shape_and_counts(readout, width):
     assert c.mlp.activation == "identity"
     assert c.mlp.gate_proj.shape == (h, 12) and c.mlp.up_proj.shape == (h, 12) and c.mlp.down_proj.shape == (12, h)
     assert c.params == 3 * 12 * h == c.param_bound
-    assert c.info["readout"] == readout and c.info["targets"] == "directions"
+    assert c.info["readout"] == readout and c.info["targets"] == "directions" and c.info["lam"] == 0
 
 
 def test_explicit_width_is_used():
@@ -120,13 +120,16 @@ def test_guarantee_follows_the_rank_cap():
     meth = METHODS["hebbian"]
     small = make_factset("spherical", d=8, facts=36, seed=0)  # 36 = d(d+1)/2
     big = make_factset("spherical", d=8, facts=37, seed=0)
-    assert meth.guarantees(small) and meth.guarantees(small, readout="ridge")
-    assert not meth.guarantees(big)
-    assert not meth.guarantees(small, readout="raw")
+    assert meth.guarantees(small, lam=0) and meth.guarantees(small, readout="ridge", lam=0.0)
+    assert not meth.guarantees(big, lam=0)
+    assert not meth.guarantees(small, readout="raw", lam=0)
+    assert not meth.guarantees(small, lam=0, targets="values")
+    assert meth.guarantees(small)  # the defaults: ridge, directions, lam = 0
+    assert not meth.guarantees(small, lam=1e-6)  # the revision's lam biases the fit: no claim
 
 
 CASES = [("spherical", 8, 36, 0), ("gaussian", 8, 30, 1), ("spherical", 12, 64, 2),
-         ("gaussian", 16, 64, 3), ("spherical", 16, 50, 4)]
+         ("gaussian", 16, 64, 3), ("spherical", 16, 50, 4), ("condition", 8, 16, 11297)]
 
 
 @pytest.mark.parametrize("family, d, F, seed", CASES)
@@ -134,6 +137,7 @@ def test_ridge_stores_every_fact_at_default_width_float(family, d, F, seed):
     fs = make_factset(family, d=d, facts=F, seed=seed)
     assert METHODS["hebbian"].guarantees(fs)
     c = construct(fs, "hebbian", seed=seed)
+    assert c.hidden == F
     assert np.all(float_margins(c.mlp(fs.keys), fs) > 0)
 
 
@@ -145,6 +149,17 @@ def test_ridge_stores_every_fact_at_default_width_certified(family, d, F, seed):
     rep = verify.verify_storage(c.mlp, fs)
     assert rep.certified and rep.stored == rep.total == F
     assert rep.min_margin > 0 and len(rep.failing) == 0
+
+
+def test_revision_lam_reports_honestly():
+    """lam = 1e-6 (the revision's) claims nothing; its report must agree with the fit it built."""
+    verify = pytest.importorskip("factmlp.verify")
+    fs = make_factset("spherical", d=12, facts=64, seed=19)
+    c = construct(fs, "hebbian", seed=0, lam=1e-6)
+    assert c.info["relative_residual"] > 1e-6  # biased: not an interpolant
+    rep = verify.verify_storage(c.mlp, fs)
+    m = float_margins(c.mlp(fs.keys), fs)
+    assert rep.stored == int(np.sum(m > 0)) and rep.total == 64
 
 
 def test_raw_report_agrees_with_float_margins():

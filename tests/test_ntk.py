@@ -63,7 +63,8 @@ def test_kernel_operator_matches_the_system_matrix():
     S = activation_fn("gelu")(K @ G.T)
     Phi = ntk_system_matrix(K, G, D, "gelu")
     Y = rng.standard_normal((F, d))
-    np.testing.assert_allclose(kernel_apply(Y, S, D, K @ K.T).ravel(), Phi @ (Phi.T @ Y.ravel()), rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(kernel_apply(Y, S, D, K @ K.T).ravel(), Phi @ (Phi.T @ Y.ravel()),
+                               rtol=1e-10, atol=1e-12)
 
 
 @pytest.mark.parametrize("activation", ["silu", "gelu", "relu"])
@@ -232,3 +233,16 @@ def test_blocked_dense_path_equals_single_block():
         ntk.BLOCK = orig
     up = one.mlp.up_proj
     np.testing.assert_allclose(many.mlp.up_proj, up, rtol=0, atol=1e-6 * np.abs(up).max())
+
+
+@pytest.mark.parametrize("activation", ["silu", "relu", "identity"])
+def test_keys_in_a_low_dimensional_subspace_are_degenerate(activation):
+    """A k_i only sees the keys' span: 3 h unknowns < F d equations, no exact fit at h = F."""
+    fs = make_factset("spherical", d=8, facts=20, seed=18)
+    K = fs.keys.copy()
+    K[:, 3:] = 0.0
+    K /= np.linalg.norm(K, axis=1, keepdims=True)
+    with pytest.raises(DegenerateKeysError) as exc:
+        construct(_with_keys(fs, K), "ntk", seed=0, activation=activation)
+    assert exc.value.indices and all(0 <= i < 20 for i in exc.value.indices)
+    assert "rank 3" in str(exc.value)

@@ -19,16 +19,24 @@ the minimum-norm solution is ``A = sum_j diag(s_j) D^T y_j k_j^T =
     (K Y)_i = sum_j (k_i . k_j) D diag(s_i * s_j) D^T y_j = t_i,
 
 a symmetric PSD operator on ``R^{F d}``; in matrix form ``K Y = (S o
-(K K^T (S o (Y D)))) D^T``.  It is solved densely (Cholesky of the ``Fd x
-Fd`` Gram, plus two steps of iterative refinement) when ``F d <=
-dense_max``, else matrix-free by conjugate gradients with a block-Jacobi
-preconditioner (the ``d x d`` diagonal blocks ``|k_i|^2 D diag(s_i^2) D^T``).
+(K K^T (S o (Y D)))) D^T``.  It is solved densely (block Cholesky of the
+``Fd x Fd`` Gram, plus three steps of iterative refinement) when ``F d <=
+dense_max`` (default 16384: an 8 (F d)^2-byte Gram, 2 GiB at the limit),
+else matrix-free by conjugate gradients with a block-Jacobi preconditioner
+(the ``d x d`` diagonal blocks ``|k_i|^2 D diag(s_i^2) D^T``) to the
+relative residual ``rtol``.  At the default width ``h = F`` the system is
+square and badly conditioned (condition numbers 1e8 to 1e10 measured for
+d = 16, F = 128), so CG needs thousands of iterations even at F d = 2048 and
+made no progress in 4500 iterations at F d = 16384: the dense limit is set
+by memory, not by the ~6000 first planned.
 
 When ``h >= F`` (the default ``h = F``), and the activation is not
 ``identity`` with ``F > d(d+1)/2`` (the identity rank cap), the fit is
 expected to be exact for generic keys (:func:`theory.measure_zero.ntk_derivation`);
-a relative residual above ``tol`` then raises :class:`DegenerateKeysError`
-naming the worst-fitted keys.  Otherwise (``h < F``: more equations than
+a relative residual ``||g(K) - T||_F / ||T||_F`` above ``tol`` (default
+1e-6: float64 solves of the square system reach 1e-10 to 1e-8, a singular
+one leaves O(1e-4) or more) then raises :class:`DegenerateKeysError` naming
+the worst-fitted keys.  Otherwise (``h < F``: more equations than
 unknowns) the ridge solution with ``lam' = lam * mean diag`` is returned
 and its residual reported, never raised.  ``guarantee`` is claimed for silu
 and gelu (analytic gates: degeneracy has measure zero).
@@ -157,6 +165,7 @@ def _solve_dense(S, D, gram, T, lam_shift, jitter, block):
 
 
 def _solve_cg(S, D, gram, T, shift, rtol, maxiter):
+    """``(K + shift I) Y = T`` by preconditioned CG (block Jacobi: ``|k_i|^2 D diag(s_i^2) D^T + shift I``)."""
     F, d = T.shape
     n = F * d
     blocks = np.einsum("il,al,bl->iab", S * S, D, D, optimize=True) * np.diag(gram)[:, None, None]
@@ -167,8 +176,12 @@ def _solve_cg(S, D, gram, T, shift, rtol, maxiter):
         Binv = np.einsum("iba,ibc->iac", Linv, Linv)
     except np.linalg.LinAlgError:
         Binv = None
-    op = spla.LinearOperator((n, n), dtype=np.float64,
-                             matvec=lambda y: (kernel_apply(y.reshape(F, d), S, D, gram) + shift * y.reshape(F, d)).ravel())
+
+    def matvec(y: np.ndarray) -> np.ndarray:
+        Y = y.reshape(F, d)
+        return (kernel_apply(Y, S, D, gram) + shift * Y).ravel()
+
+    op = spla.LinearOperator((n, n), dtype=np.float64, matvec=matvec)
     pre = None if Binv is None else spla.LinearOperator(
         (n, n), dtype=np.float64, matvec=lambda y: np.einsum("iab,ib->ia", Binv, y.reshape(F, d)).ravel())
     count = [0]
@@ -182,7 +195,7 @@ def build_ntk(factset: FactSet, hidden: int, seed: Any = 0, **options: Any) -> B
     """NTK-style MLP ``g(x) = D (act(G x) * (A x))`` of width ``h = hidden`` (see the module docstring).
 
     Options: ``activation`` (``silu`` default; ``relu``, ``gelu``, ``identity``),
-    ``dense_max`` (largest ``F d`` solved densely, default 6000), ``rtol``
+    ``dense_max`` (largest ``F d`` solved densely, default 16384), ``rtol``
     (CG relative residual target, 1e-10), ``tol`` (relative residual above
     which an exact fit counts as failed, 1e-6), ``lam`` (relative ridge when
     no exact fit is expected, 1e-10), ``maxiter`` (CG iterations, default
@@ -222,12 +235,17 @@ def build_ntk(factset: FactSet, hidden: int, seed: Any = 0, **options: Any) -> B
                 f"have rank < d and cannot be fitted exactly", indices=idx)
     mean_diag = float(np.sum((S * S) @ (D * D).T * np.diag(gram)[:, None])) / (Fu * d)
     shift = 0.0 if exact else opts["lam"] * mean_diag
-    Y = None
     if Fu * d <= opts["dense_max"]:
         Y, solver = _solve_dense(S, D, gram, Tu, shift, JITTER * mean_diag, BLOCK)
-    if Y is None:
-        Y, solver2 = _solve_cg(S, D, gram, Tu, shift, opts["rtol"], opts["maxiter"])
-        solver = {**(solver if Fu * d <= opts["dense_max"] else {}), **solver2}
+        if Y is None:  # numerically singular: a ridge solve, whose residual names the keys below
+            ridge = max(opts["lam"], JITTER) * mean_diag
+            Y, solver = _solve_dense(S, D, gram, Tu, ridge, JITTER * mean_diag, BLOCK)
+            if Y is None:
+                raise DegenerateKeysError(f"NTK Gram matrix is not positive definite even with a ridge "
+                                          f"of {ridge:.3g}; keys or gates are degenerate")
+            solver = {"solver": "dense", "cholesky": "failed; ridge fallback"}
+    else:
+        Y, solver = _solve_cg(S, D, gram, Tu, shift, opts["rtol"], opts["maxiter"])
     A = (S * (Y @ D)).T @ Ku  # (h, d): sum_j diag(s_j) D^T y_j k_j^T
 
     mlp = GatedMLP(G, A, D, act, {"method": "ntk", "activation": act})
@@ -240,7 +258,8 @@ def build_ntk(factset: FactSet, hidden: int, seed: Any = 0, **options: Any) -> B
         idx = idx or sorted(int(i) for i in worst)
         raise DegenerateKeysError(
             f"NTK system not fitted: relative residual {resid:.3g} > tol {opts['tol']:.3g} with h = {h} >= "
-            f"{Fu} distinct keys (solver {solver['solver']}); worst-fitted keys {format_indices(idx)}",
+            f"{Fu} distinct keys (solver {solver['solver']}, keys span rank {np.linalg.matrix_rank(Ku)} of d = {d}); "
+            f"worst-fitted keys {format_indices(idx)}",
             indices=idx,
         )
     info = {"activation": act, "relative_residual": resid, "max_key_residual": float(per_key.max()),

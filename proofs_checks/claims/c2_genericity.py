@@ -101,7 +101,7 @@ def run(ctx: ClaimContext) -> tuple[bool, dict]:
             generic.append({"family": fam, "seed": seed, **out})
             base_sets.append(fs)
     for k in range(cfg["degenerate"]):
-        base = base_sets[k % len(base_sets)]
+        base = base_sets[(k * cfg["per_family"]) % len(base_sets)]  # first draw of family k, k+1, ...
         seed = subseed(ctx.seed, "C2-degenerate", k)
         fs, pairs = conflicting_duplicates(base, cfg["duplicate_pairs"], seed)
         ctx.record_input(fs, seed)
