@@ -523,7 +523,7 @@ def lipschitz_bounds(mlp: GatedMLP, keys: Any) -> dict:
     Returns ``{"lower", "upper", "radius", "argmax"}`` (``argmax``: the key
     attaining ``lower``).
     """
-    K = np.asarray(keys, dtype=np.float64)
+    K = np.array(keys, dtype=np.float64)  # a writable copy (torch.from_numpy below)
     if K.ndim != 2 or K.shape[1] != mlp.dim or K.shape[0] < 1:
         raise ShapeError(f"keys: expected shape (F, {mlp.dim}) with F >= 1, got {K.shape}")
     if not np.isfinite(K).all():

@@ -158,8 +158,9 @@ def _assert_latex_table(tex: str, ids: list[str]) -> None:
     assert body[0] == r"\begin{table}[t]" and body[-1] == r"\end{table}"
     for env in ("table", "tabular"):
         assert tex.count(rf"\begin{{{env}}}") == tex.count(rf"\end{{{env}}}") == 1
-    m = re.search(r"\\begin\{tabular\}\{(\w+)\}", tex)
-    ncol = len(m.group(1))
+    m = re.search(r"\\begin\{tabular\}\{(.*)\}\s*$", tex, re.M)
+    ncol = len(re.findall(r"p\{[^}]*\}|[lcr]", m.group(1)))  # a p{...} column is consumed whole
+    assert ncol == 4
     rows = [ln for ln in body if ln.rstrip().endswith(r"\\") and not ln.startswith("Claim")]
     assert [r.split(" & ")[0] for r in rows] == ids
     for r in rows:

@@ -135,3 +135,27 @@ def test_inner_product_corollary_on_random_instances():
             checked += 1
             assert abs((P @ x) @ (P @ y) - x @ y) <= e + 1e-12
     assert checked > 50
+
+
+@pytest.mark.parametrize("method", ["encdec", "hebbian", "ntk"])
+def test_counting_bound_below_every_measured_construction(method):
+    """Every construction's measured parameter count (folded and factored) is >= F log2 N / b.
+
+    b = 64: each parameter a float64, the most bits any of them could hold.
+    A method under the bound would contradict the pigeonhole argument, so
+    this can only fail through a bookkeeping bug (counts or bound).
+    """
+    from factmlp.constructions import METHODS, construct
+    from factmlp.families import make_factset
+    from factmlp.verify import verify_storage
+    from theory.counting import param_lower_bound
+
+    for d, F in [(8, 32), (12, 96)]:
+        fs = make_factset("spherical", d, F, seed=d)
+        c = construct(fs, method, seed=0)
+        if METHODS[method].guarantees(fs):
+            assert verify_storage(c.mlp, fs).certified
+        bound = param_lower_bound(F, F, 64.0)
+        assert c.params >= bound
+        if c.params_factored is not None:
+            assert c.params_factored >= bound
