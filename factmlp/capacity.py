@@ -285,9 +285,10 @@ def min_width(
     rho, wall time and every probe.  Stored means every fact certified by
     :func:`factmlp.verify.verify_storage`; monotonicity in h is assumed.
     """
-    from .constructions import construct
+    from .constructions import construct, get_method
     from .verify import verify_storage
 
+    get_method(method)  # an unknown method is an error, not "no storing width"
     t0 = time.perf_counter()
     options = dict(options)
     cands = valid_widths(factset, method, options)

@@ -166,3 +166,15 @@ def _assert_latex_table(tex: str, ids: list[str]) -> None:
     for r in rows:
         assert r.count(" & ") == ncol - 1
     assert tex.count("{") - tex.count(r"\{") == tex.count("}") - tex.count(r"\}")
+
+
+def test_c2_degenerate_sets_are_really_degenerate():
+    from factmlp.families import make_factset
+    from proofs_checks.claims.c2_genericity import conflicting_duplicates, low_rank_keys
+
+    fs = make_factset("gaussian", d=6, facts=20, seed=2)
+    bad, pairs = conflicting_duplicates(fs, 2, seed=3)
+    assert len(pairs) == 2
+    for src, dst in pairs:
+        assert np.array_equal(bad.keys[src], bad.keys[dst]) and bad.mapping[src] != bad.mapping[dst]
+    assert np.linalg.matrix_rank(low_rank_keys(fs, 2, seed=4).keys) == 2

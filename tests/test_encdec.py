@@ -168,3 +168,14 @@ def test_registered_with_guarantee():
     fs = make_factset("spherical", 4, 10, seed=0)
     m = METHODS["encdec"]
     assert m.guarantees(fs) and not m.guarantees(fs, activation="identity")
+
+
+def test_gate_slack_widens_default_and_shrinks_weights():
+    fs = make_factset("spherical", 8, 64, seed=9)
+    base = construct(fs, "encdec", seed=0)
+    slack = construct(fs, "encdec", seed=0, gate_slack=2)
+    assert slack.hidden == base.hidden + 2 * 8 and slack.info["r"] == base.info["r"] + 2
+    assert slack.param_bound == base.param_bound  # the theory's count has no slack
+    assert verify_storage(slack.mlp, fs).certified
+    with pytest.raises(InvalidInputError):
+        construct(fs, "encdec", gate_slack=-1)

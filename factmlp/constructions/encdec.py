@@ -61,7 +61,7 @@ RESIDUAL_TOL = 1e-6  # relative residual above which an exact fit (r d >= F) is 
 
 
 def _options(activation: str = "silu", projection: str = "auto", whiten: bool = False,
-             code_dim: int | None = None, delta: float = DELTA) -> dict:
+             code_dim: int | None = None, delta: float = DELTA, gate_slack: int = 0) -> dict:
     if activation not in ACTIVATIONS:
         raise InvalidInputError(f"activation must be one of {ACTIVATIONS}, got {activation!r}")
     if projection not in PROJECTIONS:
@@ -73,8 +73,11 @@ def _options(activation: str = "silu", projection: str = "auto", whiten: bool = 
         raise InvalidInputError(f"code_dim must be a positive int, got {code_dim!r}")
     if not (0.0 < float(delta) < 1.0):
         raise InvalidInputError(f"delta must lie in (0, 1), got {delta!r}")
+    if isinstance(gate_slack, bool) or not isinstance(gate_slack, (int, np.integer)) or int(gate_slack) < 0:
+        raise InvalidInputError(f"gate_slack must be an int >= 0, got {gate_slack!r}")
     return {"activation": activation, "projection": projection, "whiten": bool(whiten),
-            "code_dim": None if code_dim is None else int(code_dim), "delta": float(delta)}
+            "code_dim": None if code_dim is None else int(code_dim), "delta": float(delta),
+            "gate_slack": int(gate_slack)}
 
 
 def _whitening(values: np.ndarray) -> np.ndarray:
@@ -102,14 +105,18 @@ def _theory_code_dim(factset: FactSet, opts: dict) -> int:
 
 
 def encdec_default_hidden(factset: FactSet, **options: Any) -> int:
-    """Width the guarantee asks for: ``h = m ceil(F/d)``, ``m = min(d, ceil(M_DECODER))`` (or ``code_dim``)."""
+    """Width the guarantee asks for: ``h = m (ceil(F/d) + gate_slack)``, ``m = min(d, ceil(M_DECODER))`` (or ``code_dim``).
+
+    ``gate_slack = 0`` (default) is the theory's width ``m ceil(F/d)``.
+    """
     opts = _options(**options)
-    return _theory_code_dim(factset, opts) * math.ceil(factset.n_facts / factset.dim)
+    return _theory_code_dim(factset, opts) * (math.ceil(factset.n_facts / factset.dim) + opts["gate_slack"])
 
 
 def encdec_param_bound(factset: FactSet, hidden: int, **options: Any) -> int:
-    """The theory's folded count ``3 d m ceil(F/d)`` at the guarantee's code dimension."""
-    return 3 * factset.dim * encdec_default_hidden(factset, **options)
+    """The theory's folded count ``3 d m ceil(F/d)`` at the guarantee's code dimension (no gate slack)."""
+    opts = dict(options, gate_slack=0)
+    return 3 * factset.dim * encdec_default_hidden(factset, **opts)
 
 
 def encdec_layout(n_facts: int, dim: int, hidden: int, code_dim: int | None = None) -> tuple[int, int]:
@@ -222,7 +229,10 @@ def build_encdec(factset: FactSet, hidden: int, seed: Any = 0, **options: Any) -
     Options: ``activation`` (gate activation, default ``silu``), ``projection``
     (``auto``: identity when ``m = d``, else ``random``; or ``random``, ``pca``,
     ``identity``), ``whiten`` (bool), ``code_dim`` (force ``m``), ``delta``
-    (failure probability for the default width's JL dimension).
+    (failure probability for the default width's JL dimension), ``gate_slack``
+    (extra gate rows beyond ``ceil(F/d)`` at the default width: more
+    parameters than the theory's count, much smaller weights; see
+    docs/constructions.md).
 
     Raises :class:`DegenerateKeysError` for identical keys mapped to different
     values, and when ``r d >= F`` yet the system cannot be fitted (keys in a

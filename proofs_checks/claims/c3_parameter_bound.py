@@ -2,7 +2,7 @@ r"""C3 (parameter bound): every construction's parameter count stays within its 
 
 For each method registered in :data:`factmlp.constructions.METHODS` with a
 ``param_bound`` (or only ``ctx.method`` when given; torch-based methods only
-in the full profile with torch installed, and there on the first set only,
+in the full profile with torch installed, and there on one small set only,
 since GD trains for minutes per set), construct at the
 method's default width on small random fact sets and compare the measured
 count of the folded gated MLP, ``3 d h`` (:attr:`GatedMLP.n_params`), with
@@ -42,7 +42,7 @@ ENCDEC_DELTA = 0.01  # failure probability passed to encdec (its default width d
 SIZES = {
     "quick": {"sets": [("spherical", 16, 128, 128), ("gaussian", 24, 200, 100)]},
     "full": {"sets": [("spherical", 32, 512, 512), ("gaussian", 48, 1024, 512), ("spiked", 32, 400, 200)],
-             "torch_sets": 1},  # GD trains to its step budget: minutes per set, so only the first set
+             "torch_sets": [("spherical", 16, 128, 128)]},  # GD trains for minutes per set: one small set
 }
 
 
@@ -107,7 +107,7 @@ def run(ctx: ClaimContext) -> tuple[bool, dict]:
         if meth.param_bound is None:
             skipped.append({"method": name, "reason": "no param_bound registered"})
             continue
-        sets = cfg["sets"][: cfg.get("torch_sets")] if meth.needs_torch else cfg["sets"]
+        sets = cfg.get("torch_sets", cfg["sets"]) if meth.needs_torch else cfg["sets"]
         for s, (fam, d, nf, nv) in enumerate(sets):
             seed = subseed(ctx.seed, "C3", s)
             fs = make_factset(fam, d=d, facts=nf, values=nv, seed=seed)
