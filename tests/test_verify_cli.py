@@ -63,5 +63,6 @@ def test_all_claims_quick_profile(tmp_path, request):
     assert res.exit_code in (0, 1), res.output
     cert = json.loads((tmp_path / "certificate.json").read_text())
     validate_certificate(cert)
-    assert [c["id"] for c in cert["claims"]] == ["C1", "C2", "C3", "C4", "C5", "C6"]
+    ids = [c["id"] for c in cert["claims"]]
+    assert ids[:6] == ["C1", "C2", "C3", "C4", "C5", "C6"]  # later claims (C7, ...) may follow
     assert res.exit_code == (1 if cert["summary"]["failed"] else 0)

@@ -7,7 +7,7 @@ from typing import Any, Iterable
 
 import numpy as np
 
-__all__ = ["subseed", "profile_sizes", "symbolic_summary", "storage_outcome", "DEFAULT_METHOD"]
+__all__ = ["subseed", "profile_sizes", "symbolic_summary", "storage_outcome", "have_torch", "DEFAULT_METHOD"]
 
 #: the construction the claims exercise unless ``ctx.method`` overrides it
 DEFAULT_METHOD = "encdec"
@@ -21,6 +21,13 @@ def subseed(seed: int, tag: str, *index: int) -> int:
     """
     entropy = [int(seed), zlib.crc32(tag.encode())] + [int(i) for i in index]
     return int(np.random.SeedSequence(entropy).generate_state(1)[0] >> 1)
+
+
+def have_torch() -> bool:
+    """Whether PyTorch is importable (torch-based methods run only then)."""
+    import importlib.util
+
+    return importlib.util.find_spec("torch") is not None
 
 
 def profile_sizes(ctx: Any, table: dict) -> dict:

@@ -25,7 +25,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..framework import Claim, ClaimContext, register
-from ._common import profile_sizes, subseed
+from ._common import have_torch, profile_sizes, subseed
 
 ALPHA = 0.05
 FAMILIES = ("spherical", "gaussian", "spiked", "condition")
@@ -46,13 +46,8 @@ def _methods(ctx: ClaimContext) -> list[str]:
 
     if ctx.method is not None:
         return [ctx.method]
-    try:
-        import torch  # noqa: F401
-        have_torch = True
-    except ImportError:
-        have_torch = False
     out = [n for n, m in METHODS.items() if not m.needs_torch]
-    if ctx.profile == "full" and have_torch and "gd" in METHODS:
+    if ctx.profile == "full" and have_torch() and "gd" in METHODS:
         out.append("gd")
     return out
 
