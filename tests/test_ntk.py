@@ -209,7 +209,7 @@ def test_bad_options(options):
 
 @pytest.mark.parametrize("n, block", [(40, 7), (33, 33), (50, 64), (64, 16)])
 def test_blocked_cholesky_matches_lapack(n, block):
-    from factmlp.constructions.ntk import _cho_solve_blocked, _cholesky_blocked
+    from factmlp._linalg import cho_solve_blocked as _cho_solve_blocked, cholesky_blocked as _cholesky_blocked
 
     rng = np.random.default_rng(n)
     B = rng.standard_normal((n, n + 2))

@@ -46,6 +46,7 @@ from typing import Any
 import numpy as np
 import scipy.linalg
 
+from .._linalg import BLOCK, cho_solve_blocked, cholesky_blocked
 from ..decodability import decodability
 from ..errors import DegenerateKeysError, InvalidInputError, format_indices
 from ..factset import FactSet
@@ -204,15 +205,15 @@ def _solve_codes(S: np.ndarray, K: np.ndarray, C: np.ndarray) -> tuple[np.ndarra
     if r * d >= F:
         gram = (S @ S.T) * (K @ K.T)
         scale = float(np.trace(gram)) / F
+        gram[np.diag_indices(F)] += 1e-14 * scale
         try:
-            cho = scipy.linalg.cho_factor(gram + (1e-14 * scale) * np.eye(F), lower=True, check_finite=False)
+            L = cholesky_blocked(gram, BLOCK)  # in place: gram now holds the factor
         except np.linalg.LinAlgError as exc:
             raise DegenerateKeysError(f"encoder Gram matrix is not positive definite ({exc})") from exc
-        Y = scipy.linalg.cho_solve(cho, C, check_finite=False)
-        X = phi_t(Y)
+        X = phi_t(cho_solve_blocked(L, C, BLOCK))
         for _ in range(2):  # iterative refinement
             R = C - phi(X)
-            X = X + phi_t(scipy.linalg.cho_solve(cho, R, check_finite=False))
+            X = X + phi_t(cho_solve_blocked(L, R, BLOCK))
     else:  # fewer unknowns than equations: least squares on the normal equations
         Phi = (S[:, :, None] * K[:, None, :]).reshape(F, r * d)
         A = Phi.T @ Phi

@@ -61,7 +61,7 @@ from .registry import Built, register_method
 __all__ = ["build_ntk", "ntk_default_hidden", "ntk_param_bound", "kernel_apply"]
 
 DENSE_MAX = 16384  # F d up to which the Gram (8 (F d)^2 bytes, 2 GiB here) is factored densely
-BLOCK = 8192  # largest block handed to LAPACK
+from .._linalg import BLOCK, cho_solve_blocked as _cho_solve_blocked, cholesky_blocked as _cholesky_blocked  # noqa: E402
 JITTER = 1e-14  # relative diagonal shift for the Cholesky factor only; refinement removes its bias
 
 
@@ -108,44 +108,6 @@ def _dense_gram(S: np.ndarray, D: np.ndarray, gram: np.ndarray) -> np.ndarray:
     M = B @ B.T
     M.reshape(F, d, F, d)[...] *= gram[:, None, :, None]
     return M
-
-
-def _cholesky_blocked(M: np.ndarray, block: int) -> np.ndarray:
-    """Lower Cholesky factor of the SPD ``M`` (n x n), overwriting ``M``'s lower triangle, by blocks.
-
-    Right-looking block algorithm: ``L11 = chol(M11)``, ``L21 = M21 L11^{-T}``,
-    ``M22 <- M22 - L21 L21^T``.  Every LAPACK call sees at most ``block`` rows,
-    which keeps it below the 2^31-byte arrays on which the bundled OpenBLAS
-    ``potrf`` crashes (observed at n = 16384).  Raises ``LinAlgError`` if not PD.
-    """
-    n = M.shape[0]
-    for s in range(0, n, block):
-        e = min(s + block, n)
-        L11 = scipy.linalg.cholesky(M[s:e, s:e], lower=True, check_finite=False)
-        M[s:e, s:e] = L11
-        if e < n:
-            L21 = scipy.linalg.solve_triangular(L11, M[e:, s:e].T, lower=True, check_finite=False).T
-            M[e:, s:e] = L21
-            for t in range(e, n, block):  # M22 -= L21 L21^T, lower block rows only
-                u = min(t + block, n)
-                M[t:u, e:u] -= L21[t - e:u - e] @ L21[: u - e].T
-    return M
-
-
-def _cho_solve_blocked(L: np.ndarray, b: np.ndarray, block: int) -> np.ndarray:
-    """Solve ``L L^T y = b`` with the factor of :func:`_cholesky_blocked` (block triangular solves)."""
-    n = L.shape[0]
-    z = np.empty_like(b)
-    for s in range(0, n, block):
-        e = min(s + block, n)
-        z[s:e] = scipy.linalg.solve_triangular(L[s:e, s:e], b[s:e] - L[s:e, :s] @ z[:s], lower=True,
-                                               check_finite=False)
-    y = np.empty_like(b)
-    for s in reversed(range(0, n, block)):
-        e = min(s + block, n)
-        y[s:e] = scipy.linalg.solve_triangular(L[s:e, s:e], z[s:e] - L[e:, s:e].T @ y[e:], lower=True,
-                                               trans="T", check_finite=False)
-    return y
 
 
 def _solve_dense(S, D, gram, T, lam_shift, jitter, block):
