@@ -109,7 +109,17 @@ def test_whitening_stores_anisotropic_values():
     fs = feasible_factset("condition", 10, 60, seed=8, condition=100.0)
     c = construct(fs, "encdec", seed=0, whiten=True)
     assert verify_storage(c.mlp, fs).certified
-    assert c.info["whiten"] is True
+    assert c.info["whiten"] is True and c.info["whiten_strength"] == 1.0
+
+
+def test_whitening_strength_interpolates():
+    fs = feasible_factset("spiked", 8, 40, seed=3)
+    none = construct(fs, "encdec", seed=0, whiten=0.0)
+    plain = construct(fs, "encdec", seed=0)
+    half = construct(fs, "encdec", seed=0, whiten=0.5)
+    assert np.array_equal(none.mlp.down_proj, plain.mlp.down_proj)
+    assert not np.allclose(half.mlp.down_proj, plain.mlp.down_proj)
+    assert verify_storage(half.mlp, fs).certified
 
 
 def test_conflicting_duplicate_keys_raise_with_indices():
@@ -156,7 +166,7 @@ def test_infeasible_set_raises_before_work():
     assert int(fs.mapping[0]) in exc.value.indices
 
 
-@pytest.mark.parametrize("opts", [{"activation": "tanh"}, {"projection": "fft"}, {"whiten": "yes"},
+@pytest.mark.parametrize("opts", [{"activation": "tanh"}, {"projection": "fft"}, {"whiten": "yes"}, {"whiten": 1.5},
                                   {"code_dim": 0}, {"delta": 2.0}])
 def test_bad_options(opts):
     fs = make_factset("spherical", 4, 10, seed=0)

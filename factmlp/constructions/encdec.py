@@ -12,7 +12,9 @@ is stored as soon as the projected value ``z_{f(i)}`` is still a vertex.
 ``Q = I`` when ``m = d`` (then ``rho(Z) = rho(V)``); for ``m < d``, ``Q`` is a
 random Gaussian (JL, :mod:`theory.jl`) or the top-``m`` principal directions
 of the values.  ``whiten=True`` composes ``Q`` with ``Sigma^{-1/2}`` of the
-values (higher rho for anisotropic values, larger Lipschitz constant).
+values (higher rho for anisotropic values, larger Lipschitz constant); a
+strength ``whiten=s`` in [0, 1] uses ``Sigma^{-s/2}`` (``s = 0``: none,
+``s = 1``: full), the knob of the capacity-vs-usability tradeoff.
 
 Encoder.  Hidden units come in ``m`` groups of ``r`` units; the groups share
 ``r`` random gate rows ``G`` (r x d).  Code coordinate ``c`` of key ``k`` is
@@ -61,14 +63,18 @@ DELTA = 0.01  # failure probability of the JL decoder guarantee used for the def
 RESIDUAL_TOL = 1e-6  # relative residual above which an exact fit (r d >= F) is declared failed
 
 
-def _options(activation: str = "silu", projection: str = "auto", whiten: bool = False,
+def _options(activation: str = "silu", projection: str = "auto", whiten: bool | float = False,
              code_dim: int | None = None, delta: float = DELTA, gate_slack: int = 0) -> dict:
     if activation not in ACTIVATIONS:
         raise InvalidInputError(f"activation must be one of {ACTIVATIONS}, got {activation!r}")
     if projection not in PROJECTIONS:
         raise InvalidInputError(f"projection must be one of {PROJECTIONS}, got {projection!r}")
-    if not isinstance(whiten, (bool, np.bool_)):
-        raise InvalidInputError(f"whiten must be a bool, got {whiten!r}")
+    if isinstance(whiten, (bool, np.bool_)):
+        strength = 1.0 if whiten else 0.0
+    elif isinstance(whiten, (int, float, np.integer, np.floating)) and 0.0 <= float(whiten) <= 1.0:
+        strength = float(whiten)
+    else:
+        raise InvalidInputError(f"whiten must be a bool or a strength in [0, 1], got {whiten!r}")
     if code_dim is not None and (isinstance(code_dim, bool) or not isinstance(code_dim, (int, np.integer))
                                  or int(code_dim) < 1):
         raise InvalidInputError(f"code_dim must be a positive int, got {code_dim!r}")
@@ -76,18 +82,18 @@ def _options(activation: str = "silu", projection: str = "auto", whiten: bool = 
         raise InvalidInputError(f"delta must lie in (0, 1), got {delta!r}")
     if isinstance(gate_slack, bool) or not isinstance(gate_slack, (int, np.integer)) or int(gate_slack) < 0:
         raise InvalidInputError(f"gate_slack must be an int >= 0, got {gate_slack!r}")
-    return {"activation": activation, "projection": projection, "whiten": bool(whiten),
+    return {"activation": activation, "projection": projection, "whiten": strength > 0, "strength": strength,
             "code_dim": None if code_dim is None else int(code_dim), "delta": float(delta),
             "gate_slack": int(gate_slack)}
 
 
-def _whitening(values: np.ndarray) -> np.ndarray:
-    """``Sigma^{-1/2}`` (d x d, symmetric) of the values' covariance, eigenvalues floored at 1e-12 max."""
+def _whitening(values: np.ndarray, strength: float = 1.0) -> np.ndarray:
+    """``Sigma^{-s/2}`` (d x d, symmetric) of the values' covariance, eigenvalues floored at 1e-12 max."""
     centred = values - values.mean(axis=0)
     cov = centred.T @ centred / max(values.shape[0] - 1, 1)
     w, U = np.linalg.eigh(cov)
     w = np.maximum(w, 1e-12 * max(float(w.max()), 1e-300))
-    return (U / np.sqrt(w)) @ U.T
+    return (U * w ** (-strength / 2.0)) @ U.T
 
 
 def _theory_code_dim(factset: FactSet, opts: dict) -> int:
@@ -97,7 +103,7 @@ def _theory_code_dim(factset: FactSet, opts: dict) -> int:
         return min(opts["code_dim"], factset.dim)
     rho = float(feasibility(factset).rho)
     if opts["whiten"]:
-        W = _whitening(factset.values)
+        W = _whitening(factset.values, opts["strength"])
         rho = float(decodability(factset.values @ W, factset.used_values).rho)
     if not rho > 0:  # cannot happen for a feasible set; keep the guarantee's width finite
         return factset.dim
@@ -161,7 +167,7 @@ def conflicting_duplicate_keys(factset: FactSet) -> list[tuple[int, int]]:
 
 def _projection(factset: FactSet, m: int, opts: dict, rng: np.random.Generator) -> tuple[np.ndarray, str]:
     d = factset.dim
-    base = _whitening(factset.values) if opts["whiten"] else np.eye(d)
+    base = _whitening(factset.values, opts["strength"]) if opts["whiten"] else np.eye(d)
     kind = opts["projection"]
     if kind == "auto":
         kind = "identity" if m >= d else "random"
@@ -229,7 +235,7 @@ def build_encdec(factset: FactSet, hidden: int, seed: Any = 0, **options: Any) -
 
     Options: ``activation`` (gate activation, default ``silu``), ``projection``
     (``auto``: identity when ``m = d``, else ``random``; or ``random``, ``pca``,
-    ``identity``), ``whiten`` (bool), ``code_dim`` (force ``m``), ``delta``
+    ``identity``), ``whiten`` (bool, or a strength in [0, 1]), ``code_dim`` (force ``m``), ``delta``
     (failure probability for the default width's JL dimension), ``gate_slack``
     (extra gate rows beyond ``ceil(F/d)`` at the default width: more
     parameters than the theory's count, much smaller weights; see
@@ -280,9 +286,10 @@ def build_encdec(factset: FactSet, hidden: int, seed: Any = 0, **options: Any) -
     gate[:h_used] = np.tile(G, (m, 1))                     # unit c r + t -> G_t
     up[:h_used] = np.transpose(X, (2, 0, 1)).reshape(h_used, d)  # unit c r + t -> A_{c,t}
     down[:, :h_used] = np.repeat(Q.T, r, axis=1)            # unit c r + t -> Q[c, :]
-    meta = {"method": "encdec", "m": m, "r": r, "projection": proj_kind, "whiten": opts["whiten"]}
+    meta = {"method": "encdec", "m": m, "r": r, "projection": proj_kind, "whiten": opts["strength"]}
     mlp = GatedMLP(gate, up, down, opts["activation"], meta)
     info = {"m": m, "r": r, "h_used": h_used, "projection": proj_kind, "whiten": opts["whiten"],
+            "whiten_strength": opts["strength"],
             "rho_projected": rho_z, "relative_residual": resid, "exact_system": exact,
             "activation": opts["activation"]}
     factored = {"gate": G, "up": X, "projection": Q}

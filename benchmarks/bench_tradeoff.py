@@ -1,0 +1,167 @@
+"""Capacity vs usability of encdec as the whitening strength s goes from 0 to 1.
+
+``construct(fs, "encdec", whiten=s)`` composes the decoder projection with
+``Sigma^{-s/2}`` of the values' covariance.  For three fact sets:
+
+* ``spiked``: ``make_factset("spiked", d=32, facts=256, seed=0, beta=1.5)``
+  (F = N = 256, anisotropic keys and values);
+* ``condition30``: ``make_factset("condition", d=32, facts=256, seed=0,
+  condition=30)`` (covariance spectrum geometric from 1 to 1/30);
+* ``transformer``: the keys/values of the frozen 1-layer Transformer of
+  ``bench_transformer.py`` at its small size (vocab 128, d = 32, F = 256
+  queries; values = the 128 embedding rows);
+
+and for s in {0, 0.25, 0.5, 0.75, 1} it records
+
+* capacity: ``rho_projected`` (rho of the whitened used values, from
+  ``construct(..., whiten=s).info``) and ``h*`` / facts per parameter from
+  ``min_width(fs, "encdec", seed=0, whiten=s, projection="pca")``;
+* usability: ``lipschitz_bounds`` (lower = max Jacobian norm over the keys,
+  upper = spectral bound on the keys' ball) of the MLP at the default width,
+  and recall under Gaussian noise at the MLP input.  For the Transformer this
+  is ``recall_under_noise`` (keys have rms 1, noise ``sigma N(0, I)``).  For
+  the spiked set (no model) the same rule is applied directly: answer =
+  ``argmax_j <g(k_i + sigma * rms(K) * xi_i), v_j>``, with ``rms(K)`` the
+  keys' per-coordinate rms so that sigma is again a noise-to-signal ratio.
+
+Writes ``tradeoff.csv`` and ``tradeoff.png`` / ``.pdf`` (facts per parameter
+at h* against the Lipschitz lower bound, log scale, points labelled by s).
+torch runs on one thread.
+
+    python benchmarks/bench_tradeoff.py            # about 3 minutes on 2 shared cores
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import os
+import time
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import torch  # noqa: E402
+
+from factmlp.capacity import min_width  # noqa: E402
+from factmlp.constructions import construct  # noqa: E402
+from factmlp.decodability import rho as rho_of  # noqa: E402
+from factmlp.families import make_factset  # noqa: E402
+from factmlp.transformer import (  # noqa: E402
+    OneLayerTransformer, fact_keys_values, lipschitz_bounds, make_fact_queries, recall, recall_under_noise,
+)
+
+STRENGTHS = (0.0, 0.25, 0.5, 0.75, 1.0)
+SIGMAS = (1e-3, 1e-2)
+TRIALS = 2
+
+
+def _noise_recall_factset(mlp, fs, sigma: float, seed: int, trials: int = TRIALS) -> float:
+    """Fraction of facts with ``argmax_j <g(k_i + sigma rms(K) xi_i), v_j> = f(i)``, averaged over trials."""
+    K = np.asarray(fs.keys, dtype=np.float64)
+    V = np.asarray(fs.values, dtype=np.float64)
+    f = np.asarray(fs.mapping)
+    scale = float(np.sqrt(np.mean(K * K)))
+    rng = np.random.default_rng(seed)
+    hits = 0
+    for _ in range(trials):
+        out = np.asarray(mlp(K + sigma * scale * rng.standard_normal(K.shape)))
+        hits += int(((out @ V.T).argmax(axis=1) == f).sum())
+    return hits / (trials * K.shape[0])
+
+
+def _sweep(name: str, fs, seed: int, noise_fn) -> list[dict]:
+    rows = []
+    rho0 = float(rho_of(fs.values, fs.used_values))
+    for s in STRENGTHS:
+        t0 = time.perf_counter()
+        c = construct(fs, "encdec", seed=seed, whiten=s)
+        lb = lipschitz_bounds(c.mlp, fs.keys)
+        cap = min_width(fs, "encdec", seed=seed, whiten=s, projection="pca", rho=rho0)
+        row = {"set": name, "d": fs.dim, "facts": fs.n_facts, "values": fs.n_values, "seed": seed,
+               "whiten": s, "rho_values": rho0, "rho_whitened": c.info["rho_projected"],
+               "hidden_default": c.hidden, "params_default": c.params,
+               "h_star": cap.h_star, "params_h_star": cap.params, "facts_per_param": cap.facts_per_param,
+               "bits_per_param": cap.bits_per_param, "capacity_status": cap.status,
+               "lipschitz_lower": lb["lower"], "lipschitz_upper": lb["upper"]}
+        row.update(noise_fn(c.mlp))
+        row["seconds"] = time.perf_counter() - t0
+        rows.append(row)
+        print({k: (round(v, 4) if isinstance(v, float) else v) for k, v in row.items()}, flush=True)
+    return rows
+
+
+def _plot(rows: list[dict], path_png: str) -> None:
+    sets = list(dict.fromkeys(r["set"] for r in rows))
+    fig, axes = plt.subplots(1, 2, figsize=(10, 4))
+    markers = {"spiked": "o", "condition30": "D", "transformer": "s"}
+    for st in sets:
+        rs = [r for r in rows if r["set"] == st]
+        for ax, key, lab in ((axes[0], "facts_per_param", "facts per parameter at h*"),
+                             (axes[1], "rho_whitened", "rho of whitened used values")):
+            x = [r["lipschitz_lower"] for r in rs]
+            y = [r[key] for r in rs]
+            ax.plot(x, y, marker=markers.get(st, "^"), label=st)
+            for r, xi, yi in zip(rs, x, y):
+                ax.annotate(f"s={r['whiten']:g}", (xi, yi), textcoords="offset points", xytext=(4, 4), fontsize=7)
+            ax.set_xscale("log")
+            ax.set_xlabel("Lipschitz lower bound at default width (log; higher = less usable)")
+            ax.set_ylabel(lab)
+            ax.grid(True, which="both", alpha=0.3)
+    axes[0].legend()
+    axes[0].set_title("capacity vs usability (encdec, whiten=s)")
+    axes[1].set_title("decodability vs usability")
+    fig.tight_layout()
+    fig.savefig(path_png, dpi=130)
+    fig.savefig(os.path.splitext(path_png)[0] + ".pdf")
+    plt.close(fig)
+    print(f"wrote {path_png} (+ .pdf)")
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--out-dir", default=os.path.join(os.path.dirname(__file__), "results"))
+    ap.add_argument("--seed", type=int, default=0)
+    args = ap.parse_args()
+    torch.set_num_threads(1)
+    os.makedirs(args.out_dir, exist_ok=True)
+    seed = args.seed
+    rows: list[dict] = []
+
+    fs = make_factset("spiked", d=32, facts=256, seed=seed, beta=1.5)
+    rows += _sweep("spiked", fs, seed, lambda mlp: {
+        f"recall_sigma_{sg:g}": _noise_recall_factset(mlp, fs, sg, seed + 7) for sg in (0.0,) + SIGMAS})
+    fc = make_factset("condition", d=32, facts=256, seed=seed, condition=30.0)
+    rows += _sweep("condition30", fc, seed, lambda mlp: {
+        f"recall_sigma_{sg:g}": _noise_recall_factset(mlp, fc, sg, seed + 7) for sg in (0.0,) + SIGMAS})
+
+    vocab, d, n_facts = 128, 32, 256  # bench_transformer's small size
+    model = OneLayerTransformer(vocab, d, seed=seed)
+    facts = make_fact_queries(vocab, n_facts, seed=seed + 1)
+    tfs = fact_keys_values(model, facts)
+
+    def tr_noise(mlp) -> dict:
+        model.set_mlp(mlp)
+        out = {"recall_sigma_0": recall(model, facts)}
+        for sg in SIGMAS:
+            out[f"recall_sigma_{sg:g}"] = recall_under_noise(model, facts, sg, seed=seed + 7, trials=TRIALS)
+        return out
+
+    rows += _sweep("transformer", tfs, seed, tr_noise)
+
+    path = os.path.join(args.out_dir, "tradeoff.csv")
+    keys: list[str] = []
+    for r in rows:
+        keys += [k for k in r if k not in keys]
+    with open(path, "w", newline="") as fh:
+        w = csv.DictWriter(fh, fieldnames=keys)
+        w.writeheader()
+        w.writerows(rows)
+    print(f"wrote {path} ({len(rows)} rows)")
+    _plot(rows, os.path.join(args.out_dir, "tradeoff.png"))
+
+
+if __name__ == "__main__":
+    main()
