@@ -202,11 +202,25 @@ def _solve_codes(S: np.ndarray, K: np.ndarray, C: np.ndarray) -> tuple[np.ndarra
     F, r = S.shape
     d = K.shape[1]
 
-    def phi_t(Y: np.ndarray) -> np.ndarray:  # Phi^T Y, (r, d, m)
-        return np.einsum("it,ia,ic->tac", S, K, Y, optimize=True)
+    m = C.shape[1]
+    chunk = max(1, (1 << 24) // max(r * m, 1))  # rows per block: (chunk, r, m) intermediates <= 128 MiB
 
-    def phi(X: np.ndarray) -> np.ndarray:  # Phi X, (F, m)
-        return np.einsum("it,ia,tac->ic", S, K, X, optimize=True)
+    def phi_t(Y: np.ndarray) -> np.ndarray:  # Phi^T Y, (r, d, m): sum_i (S_i (x) Y_i)^T K_i, by BLAS blocks
+        acc = np.zeros((r * m, d))
+        for lo in range(0, F, chunk):
+            hi = min(F, lo + chunk)
+            Z = (S[lo:hi, :, None] * Y[lo:hi, None, :]).reshape(hi - lo, r * m)
+            acc += Z.T @ K[lo:hi]
+        return acc.reshape(r, m, d).transpose(0, 2, 1)
+
+    def phi(X: np.ndarray) -> np.ndarray:  # Phi X, (F, m): sum_t S_it (K_i . X[t, :, c])
+        Xm = X.transpose(1, 0, 2).reshape(d, r * m)
+        out = np.empty((F, m))
+        for lo in range(0, F, chunk):
+            hi = min(F, lo + chunk)
+            KX = (K[lo:hi] @ Xm).reshape(hi - lo, r, m)
+            out[lo:hi] = np.einsum("it,itc->ic", S[lo:hi], KX)
+        return out
 
     if r * d >= F:
         gram = (S @ S.T) * (K @ K.T)
