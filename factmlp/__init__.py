@@ -50,6 +50,12 @@ _LAZY: dict[str, str] = {
 
 __all__ = sorted(_LAZY) + ["__version__"]
 
+# ``decodability`` names both a submodule and its main function.  Once the
+# submodule is imported, Python binds the package attribute to the module, so
+# the function is bound here eagerly (after the submodule has loaded) and the
+# public name always means the function.
+from .decodability import decodability  # noqa: E402
+
 
 def __getattr__(name: str) -> Any:
     module = _LAZY.get(name)

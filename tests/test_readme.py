@@ -23,3 +23,12 @@ def test_readme_quick_start_has_exactly_two_commands():
     block = re.search(r"```bash\n(.*?)```", quick, re.S).group(1)
     lines = [ln for ln in block.splitlines() if ln.strip()]
     assert len(lines) == 2 and "factmlp verify" in lines[0] and "pytest" in lines[1]
+
+
+def test_decodability_name_is_the_function_even_after_submodule_import():
+    import importlib
+
+    import factmlp
+
+    importlib.import_module("factmlp.decodability")
+    assert callable(factmlp.decodability) and factmlp.decodability.__name__ == "decodability"
