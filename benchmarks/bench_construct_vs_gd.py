@@ -13,9 +13,7 @@ ratio GD seconds / method seconds.
 from __future__ import annotations
 
 import argparse
-import csv
 import json
-import os
 import time
 
 from factmlp.constructions import construct
@@ -23,6 +21,8 @@ from factmlp.constructions.registry import feasibility
 from factmlp.families import make_factset
 from factmlp.provenance import provenance
 from factmlp.verify import verify_storage
+
+from _results import write_csv
 
 
 def main() -> None:
@@ -52,14 +52,7 @@ def main() -> None:
     gd_sec = rows[0]["seconds"]
     for r in rows:
         r["gd_seconds_over_method_seconds"] = gd_sec / r["seconds"]
-    prov = json.dumps(provenance(), sort_keys=True)
-    os.makedirs(os.path.dirname(args.out) or ".", exist_ok=True)
-    with open(args.out, "w", newline="") as fh:
-        w = csv.DictWriter(fh, fieldnames=list(rows[0]) + ["provenance"])
-        w.writeheader()
-        for r in rows:
-            w.writerow({**r, "provenance": prov})
-    print(f"wrote {args.out}")
+    write_csv(args.out, rows, {"provenance": json.dumps(provenance(), sort_keys=True)})
 
 
 if __name__ == "__main__":

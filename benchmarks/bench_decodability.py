@@ -12,7 +12,6 @@ Timings on a shared machine are contended; report them with that caveat.
 from __future__ import annotations
 
 import argparse
-import csv
 import json
 import os
 import time
@@ -22,6 +21,8 @@ import numpy as np
 from factmlp.decodability import decodability
 from factmlp.families import make_embeddings
 from factmlp.provenance import provenance
+
+from _results import write_csv
 
 
 def _size(text: str) -> tuple[int, int]:
@@ -55,11 +56,7 @@ def main(argv: list[str] | None = None) -> None:
         }
         rows.append(row)
         print(f"N={n} d={d}: {sec:.2f} s, rho={res.rho:.6f}, max rel gap={gap:.2e}", flush=True)
-    with open(args.out, "w", newline="") as fh:
-        w = csv.DictWriter(fh, fieldnames=list(rows[0]))
-        w.writeheader()
-        w.writerows(rows)
-    print(f"wrote {args.out}")
+    write_csv(args.out, rows)
 
 
 if __name__ == "__main__":

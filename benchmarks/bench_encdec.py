@@ -15,7 +15,6 @@ Timings on a shared machine are contended; report them with that caveat.
 from __future__ import annotations
 
 import argparse
-import csv
 import json
 import math
 import os
@@ -26,6 +25,8 @@ from factmlp.constructions.registry import feasibility
 from factmlp.families import make_factset
 from factmlp.provenance import provenance
 from factmlp.verify import verify_storage
+
+from _results import write_csv
 
 
 def run(d: int, F: int, seed: int) -> dict:
@@ -63,14 +64,7 @@ def main() -> None:
         row = run(d, F, args.seed)
         print(json.dumps(row), flush=True)
         rows.append(row)
-    prov = json.dumps(provenance(), sort_keys=True)
-    os.makedirs(os.path.dirname(args.out) or ".", exist_ok=True)
-    with open(args.out, "w", newline="") as fh:
-        w = csv.DictWriter(fh, fieldnames=list(rows[0]) + ["provenance"])
-        w.writeheader()
-        for r in rows:
-            w.writerow({**r, "provenance": prov})
-    print(f"wrote {args.out}")
+    write_csv(args.out, rows, {"provenance": json.dumps(provenance(), sort_keys=True)})
 
 
 if __name__ == "__main__":

@@ -20,7 +20,6 @@ contended: read them as upper bounds.
 from __future__ import annotations
 
 import argparse
-import csv
 import json
 import math
 import os
@@ -29,6 +28,8 @@ import time
 from factmlp.families import make_factset
 from factmlp.provenance import provenance
 from factmlp.train import min_width_gd, train_gd
+
+from _results import write_csv
 
 _RUN_KEYS = ("hidden", "stored", "total", "certified", "steps", "seconds", "loss", "min_margin")
 
@@ -90,11 +91,7 @@ def main(argv: list[str] | None = None) -> None:
                 "torch_threads": torch.get_num_threads(), "cpu_count": os.cpu_count(),
                 "provenance": prov,
             })
-    os.makedirs(os.path.dirname(os.path.abspath(args.out)), exist_ok=True)
-    with open(args.out, "w", newline="") as fh:
-        w = csv.DictWriter(fh, fieldnames=list(rows[0]))
-        w.writeheader()
-        w.writerows(rows)
+    write_csv(args.out, rows)
 
     for r in rows:
         print(f"seed={r['seed']} h={r['hidden']:4d} params={r['params']:6d} stored={r['stored']}/{r['total']} "

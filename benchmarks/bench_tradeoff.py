@@ -34,7 +34,6 @@ torch runs on one thread.
 from __future__ import annotations
 
 import argparse
-import csv
 import os
 import time
 
@@ -52,6 +51,8 @@ from factmlp.families import make_factset  # noqa: E402
 from factmlp.transformer import (  # noqa: E402
     OneLayerTransformer, fact_keys_values, lipschitz_bounds, make_fact_queries, recall, recall_under_noise,
 )
+
+from _results import write_csv  # noqa: E402
 
 STRENGTHS = (0.0, 0.25, 0.5, 0.75, 1.0)
 SIGMAS = (1e-3, 1e-2)
@@ -152,14 +153,7 @@ def main() -> None:
     rows += _sweep("transformer", tfs, seed, tr_noise)
 
     path = os.path.join(args.out_dir, "tradeoff.csv")
-    keys: list[str] = []
-    for r in rows:
-        keys += [k for k in r if k not in keys]
-    with open(path, "w", newline="") as fh:
-        w = csv.DictWriter(fh, fieldnames=keys)
-        w.writeheader()
-        w.writerows(rows)
-    print(f"wrote {path} ({len(rows)} rows)")
+    write_csv(path, rows)
     _plot(rows, os.path.join(args.out_dir, "tradeoff.png"))
 
 

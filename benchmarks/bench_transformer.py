@@ -28,7 +28,6 @@ shared, and one thread was faster than two under contention.
 from __future__ import annotations
 
 import argparse
-import csv
 import os
 import time
 
@@ -43,23 +42,14 @@ from factmlp.transformer import (
     recall_under_noise,
 )
 
+from _results import write_csv
+
 SIZES = [  # (vocab, d, facts, methods)
     (128, 32, 256, ("encdec", "hebbian", "ntk")),
     (256, 64, 512, ("encdec", "hebbian")),
 ]
 SIGMAS = (0.0, 1e-3, 1e-2, 1e-1, 0.3)
 FRACTIONS = (0.01, 0.10, 0.50)
-
-
-def _write(path: str, rows: list[dict]) -> None:
-    keys: list[str] = []
-    for r in rows:
-        keys += [k for k in r if k not in keys]
-    with open(path, "w", newline="") as fh:
-        w = csv.DictWriter(fh, fieldnames=keys)
-        w.writeheader()
-        w.writerows(rows)
-    print(f"wrote {path} ({len(rows)} rows)")
 
 
 def _bypass(vocab, d, seed, mlp, facts) -> tuple[float, float | None]:
@@ -144,9 +134,9 @@ def main() -> None:
                                           edit_success=o.edit_success, retention=o.retention,
                                           recall_before=o.recall_before, seconds=o.seconds))
                     print(edit_rows[-1], flush=True)
-    _write(os.path.join(args.out_dir, "transformer_recall.csv"), recall_rows)
-    _write(os.path.join(args.out_dir, "transformer_noise.csv"), noise_rows)
-    _write(os.path.join(args.out_dir, "transformer_editing.csv"), edit_rows)
+    write_csv(os.path.join(args.out_dir, "transformer_recall.csv"), recall_rows)
+    write_csv(os.path.join(args.out_dir, "transformer_noise.csv"), noise_rows)
+    write_csv(os.path.join(args.out_dir, "transformer_editing.csv"), edit_rows)
 
 
 if __name__ == "__main__":

@@ -18,7 +18,6 @@ Timings on a shared machine are contended; report them with that caveat.
 from __future__ import annotations
 
 import argparse
-import csv
 import json
 import os
 import resource
@@ -31,6 +30,8 @@ from factmlp.factset import FactSet
 from factmlp.mlp import GatedMLP
 from factmlp.provenance import provenance
 from factmlp.verify import DEFAULT_MEMORY_BUDGET, verify_storage
+
+from _results import write_csv
 
 
 def _size(text: str) -> tuple[int, int]:
@@ -99,12 +100,7 @@ def main(argv: list[str] | None = None) -> None:
               f"(keys {row['keys_mib']} MiB), stored {rep.stored}/{rep.total}, "
               f"recomputed {rep.recomputed.size}, max bound {row['max_error_bound']:.2e}", flush=True)
         del fs, mlp, rep
-    os.makedirs(os.path.dirname(os.path.abspath(args.out)), exist_ok=True)
-    with open(args.out, "w", newline="") as fh:
-        w = csv.DictWriter(fh, fieldnames=list(rows[0]))
-        w.writeheader()
-        w.writerows(rows)
-    print(f"wrote {args.out}")
+    write_csv(args.out, rows)
 
 
 if __name__ == "__main__":
