@@ -214,18 +214,6 @@ def search_min_width(
     return width_at(good), order
 
 
-def _all_certified(report: Any) -> tuple[bool, int, int]:
-    """(every fact certified stored, n stored, F) from a StorageReport."""
-    total = int(report.total)
-    stored = int(report.stored)
-    cert = report.certified
-    if isinstance(cert, (bool, np.bool_)):
-        all_cert = bool(cert)
-    else:  # a count of certified facts
-        all_cert = int(cert) == total
-    return (stored == total and all_cert), stored, total
-
-
 def valid_widths(factset: Any, method: str, options: dict | None = None) -> list[int] | None:
     """The widths a method declares meaningful for ``factset``, or ``None``.
 
@@ -306,7 +294,7 @@ def min_width(
             return False
         c_sec = time.perf_counter() - p0
         report = verify_storage(c.mlp, factset)
-        ok, n_stored, total = _all_certified(report)
+        ok, n_stored, total = bool(report.certified), int(report.stored), int(report.total)
         probes[h] = Probe(h, ok, n_stored, total, time.perf_counter() - p0, c_sec)
         if ok:
             built[h] = c

@@ -83,16 +83,6 @@ def _check_dtype(dtype: Any) -> str:
     return name
 
 
-def _all_certified(report: Any) -> tuple[bool, int]:
-    """(every fact certified stored, number stored) from a StorageReport."""
-    total, stored, cert = int(report.total), int(report.stored), report.certified
-    if isinstance(cert, (bool, np.bool_)):
-        ok = bool(cert)
-    else:  # a count of certified facts
-        ok = int(cert) == total
-    return (ok and stored == total), stored
-
-
 def train_gd(
     factset: FactSet,
     hidden: int,
@@ -217,7 +207,7 @@ def train_gd(
                     checks.append(entry)
                     return True
                 report = verify_storage(from_torch(model, activation), factset)
-                certified, n_cert = _all_certified(report)
+                certified, n_cert = bool(report.certified), int(report.stored)
                 entry["certified_stored"] = n_cert
             checks.append(entry)
             return certified
@@ -254,7 +244,7 @@ def train_gd(
     if verify and not certified:
         # the last check may predate the last step, or never reached the verifier
         report = verify_storage(mlp, factset)
-        certified, _ = _all_certified(report)
+        certified = bool(report.certified)
     if verify:
         stored = int(report.stored)
         min_margin = float(report.min_margin)
