@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import hypothesis
 
-import factmlp.testing.plugin  # noqa: F401  (registers the profiles)
+from factmlp.testing.plugin import registered_profile_name  # (importing registers the profiles)
 
 
 def pytest_configure(config):
     profile = config.getoption("--factmlp-profile", default=None) or "ci"
-    hypothesis.settings.load_profile(profile)
+    hypothesis.settings.load_profile(registered_profile_name(profile))
 
 
 def pytest_collection_modifyitems(config, items):

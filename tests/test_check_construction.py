@@ -244,8 +244,16 @@ def test_zz_counts():
 '''
 
 
+@pytest.mark.parametrize("ci_env", [None, "true"], ids=["local", "CI=true"])
 @pytest.mark.parametrize("args, seed, profile", [((), 0, "ci"), (("--factmlp-seed=5", "--factmlp-profile=dev"), 5, "dev")])
-def test_plugin_options_fixtures_and_profile(pytester, args, seed, profile):
+def test_plugin_options_fixtures_and_profile(pytester, monkeypatch, args, seed, profile, ci_env):
+    # With CI set, Hypothesis loads its own built-in "ci" profile; the plugin must
+    # not replace it (a bare "ci" registration once did, cutting a user's plain
+    # tests from 100 examples to 15 on CI machines only).
+    if ci_env is None:
+        monkeypatch.delenv("CI", raising=False)
+    else:
+        monkeypatch.setenv("CI", ci_env)
     pytester.makepyfile(_PLUGIN_TEST.replace("SEED", str(seed)).replace("PROFILE", repr(profile)))
     result = pytester.runpytest_subprocess("-s", "-p", "no:cacheprovider", *args)
     result.assert_outcomes(passed=4)
@@ -254,7 +262,7 @@ def test_plugin_options_fixtures_and_profile(pytester, args, seed, profile):
     marked, plain = int(match.group(1)), int(match.group(2))
     assert marked == {"ci": 15, "dev": 5}[profile]  # the factmlp profile's max_examples
     if profile == "ci":
-        assert plain == 100  # an unmarked test keeps Hypothesis' default profile
+        assert plain == 100  # an unmarked test keeps Hypothesis' own profile (default, or its built-in ci)
     else:
         assert plain == 5  # an explicit --factmlp-profile is loaded globally
 

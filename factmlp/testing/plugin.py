@@ -30,12 +30,33 @@ from hypothesis import HealthCheck, settings
 
 _COMMON = dict(deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 
-settings.register_profile("ci", max_examples=15, derandomize=True, **_COMMON)
-settings.register_profile("dev", max_examples=5, **_COMMON)
-settings.register_profile("thorough", max_examples=200, **_COMMON)
+# factmlp's profiles are registered under a ``factmlp-`` prefix: Hypothesis
+# itself owns the name ``ci`` (it loads its built-in ``ci`` profile whenever
+# the ``CI`` environment variable is set), so registering a bare ``ci`` here
+# would silently change every other Hypothesis test of the importing project.
+PROFILE_PREFIX = "factmlp-"
+settings.register_profile(PROFILE_PREFIX + "ci", max_examples=15, derandomize=True, **_COMMON)
+settings.register_profile(PROFILE_PREFIX + "dev", max_examples=5, **_COMMON)
+settings.register_profile(PROFILE_PREFIX + "thorough", max_examples=200, **_COMMON)
+SHORT_PROFILES = ("ci", "dev", "thorough")
 
 DEFAULT_PROFILE = "ci"
 _state = {"profile": DEFAULT_PROFILE}
+
+
+def registered_profile_name(name: str) -> str:
+    """The Hypothesis profile name behind ``name``.
+
+    The short names ``ci``, ``dev`` and ``thorough`` mean factmlp's own
+    profiles (registered as ``factmlp-ci`` and so on); any other name is taken
+    as a profile registered with Hypothesis by the caller.
+    """
+    return PROFILE_PREFIX + name if name in SHORT_PROFILES else name
+
+
+def profile_settings(name: str | None = None) -> settings:
+    """The Hypothesis settings of profile ``name`` (default: the active factmlp profile)."""
+    return settings.get_profile(registered_profile_name(name or active_profile()))
 
 
 def active_profile() -> str:
@@ -44,8 +65,8 @@ def active_profile() -> str:
 
 
 def set_active_profile(name: str) -> None:
-    """Make ``name`` (a registered Hypothesis profile) the factmlp profile."""
-    settings.get_profile(name)  # raises InvalidArgument for an unknown name
+    """Make ``name`` (a short factmlp name or a registered Hypothesis profile) the factmlp profile."""
+    profile_settings(name)  # raises InvalidArgument for an unknown name
     _state["profile"] = name
 
 
@@ -74,12 +95,12 @@ def pytest_configure(config: Any) -> None:  # pragma: no cover - exercised by py
     except Exception as exc:  # noqa: BLE001 - hypothesis.errors.InvalidArgument
         raise pytest.UsageError(f"--factmlp-profile: {exc}") from None
     if profile:
-        settings.load_profile(profile)
+        settings.load_profile(registered_profile_name(profile))
 
 
 def pytest_collection_modifyitems(config: Any, items: list) -> None:  # pragma: no cover - pytest hook
     """Apply the factmlp profile to ``@given`` tests marked ``factmlp`` without their own ``@settings``."""
-    chosen = settings.get_profile(active_profile())
+    chosen = profile_settings()
     for item in items:
         if item.get_closest_marker("factmlp") is None:
             continue

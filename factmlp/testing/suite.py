@@ -171,8 +171,10 @@ class _Runner:
         self.report, self.seed, self.profile = report, seed, profile
 
     def _settings(self, n: int) -> settings:
+        from .plugin import profile_settings
+
         return settings(
-            settings.get_profile(self.profile), max_examples=max(1, int(n)), derandomize=False,
+            profile_settings(self.profile), max_examples=max(1, int(n)), derandomize=False,
             database=None, deadline=None, phases=(Phase.explicit, Phase.generate),
             suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much,
                                    HealthCheck.data_too_large],
@@ -291,7 +293,7 @@ def check_construction(
     """
     from ..constructions import construct, get_method
     from ..verify import verify_storage
-    from .plugin import active_profile
+    from .plugin import active_profile, profile_settings
 
     m = get_method(method)
     options = dict(options or {})
@@ -304,7 +306,7 @@ def check_construction(
         raise InvalidInputError(f"unknown families {bad}; expected a non-empty subset of {FAMILIES}")
     profile = profile or active_profile()
     if max_examples is None:
-        max_examples = max(1, settings.get_profile(profile).max_examples // _PROFILE_EXAMPLES_DIVISOR)
+        max_examples = max(1, profile_settings(profile).max_examples // _PROFILE_EXAMPLES_DIVISOR)
     n_small = max(1, min(int(max_examples), 2))
     report = SuiteReport(method)
     runner = _Runner(report, int(seed), profile)
