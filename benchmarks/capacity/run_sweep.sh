@@ -19,7 +19,10 @@ case "$which" in
     ;;
   standard)
     OUT=benchmarks/capacity/standard
-    $FACTMLP capacity --families spherical,gaussian,spiked --d 32,64 --alpha 1/32,1/16,1/8,1/4 \
+    # One BLAS thread per Dask worker: two workers already fill the 2 cores, and the
+    # multithreaded OpenBLAS once crashed (SIGSEGV) in ntk's dense Gram solve.
+    export OPENBLAS_NUM_THREADS="${OPENBLAS_NUM_THREADS:-1}" OMP_NUM_THREADS="${OMP_NUM_THREADS:-1}"
+    $FACTMLP capacity --families spherical,gaussian,spiked --d 32,64 --alpha 1/32,1/16,1/8 \
       --methods encdec,hebbian,ntk,gd --seeds 1 --workers 2 --out "$OUT" || true
     ;;
   *)
