@@ -19,6 +19,7 @@ import numpy as np
 
 from .errors import InvalidInputError, ShapeError, TorchUnavailableError
 from .mlp import ACTIVATIONS, GatedMLP
+from .validation import check_float_dtype
 
 try:
     import torch
@@ -51,17 +52,8 @@ def torch_activation(name: str) -> nn.Module:
 
 
 def _torch_dtype(dtype: Any) -> "torch.dtype":
-    if isinstance(dtype, torch.dtype):
-        if dtype not in _TORCH_DTYPES.values():
-            raise InvalidInputError(f"dtype must be float32 or float64, got {dtype}")
-        return dtype
-    try:
-        name = np.dtype(dtype).name
-    except TypeError as exc:
-        raise InvalidInputError(f"dtype must be float32 or float64, got {dtype!r}") from exc
-    if name not in _TORCH_DTYPES:
-        raise InvalidInputError(f"dtype must be float32 or float64, got {dtype!r}")
-    return _TORCH_DTYPES[name]
+    """``torch.float32`` or ``torch.float64`` for a NumPy or torch float dtype."""
+    return _TORCH_DTYPES[check_float_dtype(dtype)]
 
 
 class TorchGatedMLP(nn.Module):

@@ -38,11 +38,9 @@ import numpy as np
 from .errors import InvalidInputError, TorchUnavailableError
 from .factset import FactSet
 from .mlp import ACTIVATIONS, GatedMLP
-from .validation import check_seed
+from .validation import check_float_dtype, check_seed
 
 __all__ = ["train_gd", "min_width_gd"]
-
-_DTYPES = ("float32", "float64")
 
 
 def _require_torch() -> Any:
@@ -71,16 +69,6 @@ def _check_positive(name: str, value: Any) -> float:
     if not (math.isfinite(v) and v > 0):
         raise InvalidInputError(f"{name} must be a positive finite number, got {value!r}")
     return v
-
-
-def _check_dtype(dtype: Any) -> str:
-    try:
-        name = np.dtype(dtype).name
-    except TypeError as exc:
-        raise InvalidInputError(f"dtype must be one of {_DTYPES}, got {dtype!r}") from exc
-    if name not in _DTYPES:
-        raise InvalidInputError(f"dtype must be one of {_DTYPES}, got {dtype!r}")
-    return name
 
 
 def train_gd(
@@ -146,7 +134,7 @@ def train_gd(
         init_scale = _check_positive("init_scale", init_scale)
     if activation not in ACTIVATIONS:
         raise InvalidInputError(f"unknown activation {activation!r}; expected one of {ACTIVATIONS}")
-    dtype = _check_dtype(dtype)
+    dtype = check_float_dtype(dtype)
     if not isinstance(verify, (bool, np.bool_)):
         raise InvalidInputError(f"verify must be a bool, got {verify!r}")
     try:

@@ -14,6 +14,7 @@ import numpy as np
 from .errors import (
     DTypeError,
     EmptyInputError,
+    InvalidInputError,
     MappingRangeError,
     NonFiniteError,
     ShapeError,
@@ -109,3 +110,25 @@ def check_seed(seed: Any) -> np.random.Generator:
     if isinstance(seed, (int, np.integer, np.random.SeedSequence)):
         return np.random.default_rng(seed)
     raise TypeError(f"seed must be an int or numpy.random.Generator, got {type(seed).__name__}")
+
+
+FLOAT_DTYPES = ("float32", "float64")
+
+
+def check_float_dtype(dtype: Any) -> str:
+    """The name (``"float32"`` or ``"float64"``) of a NumPy or torch float dtype.
+
+    Accepts anything ``numpy.dtype`` understands and ``torch.float32`` /
+    ``torch.float64`` (recognised by name, so torch is not imported here).
+    Raises :class:`InvalidInputError` for any other dtype.
+    """
+    if type(dtype).__module__ == "torch" and type(dtype).__name__ == "dtype":
+        name = str(dtype).removeprefix("torch.")
+    else:
+        try:
+            name = np.dtype(dtype).name
+        except TypeError as exc:
+            raise InvalidInputError(f"dtype must be one of {FLOAT_DTYPES}, got {dtype!r}") from exc
+    if name not in FLOAT_DTYPES:
+        raise InvalidInputError(f"dtype must be one of {FLOAT_DTYPES}, got {dtype!r}")
+    return name
