@@ -8,7 +8,7 @@ import pytest
 from factmlp import make_factset
 from factmlp.constructions import METHODS, construct
 from factmlp.constructions.registry import feasibility
-from factmlp.errors import DegenerateKeysError, InfeasibleFactSetError, InvalidInputError
+from factmlp.errors import DegenerateKeysError, InvalidInputError
 from factmlp.factset import FactSet
 
 
@@ -180,16 +180,6 @@ def _with_keys(fs: FactSet, keys: np.ndarray, mapping=None) -> FactSet:
     return FactSet(keys, fs.values, fs.mapping if mapping is None else mapping)
 
 
-def test_duplicate_keys_with_conflicting_values_are_named():
-    fs = make_factset("spherical", d=8, facts=20, values=20, seed=10)
-    K = fs.keys.copy()
-    K[13] = K[4]
-    with pytest.raises(DegenerateKeysError) as exc:
-        construct(_with_keys(fs, K), "hebbian", seed=0)
-    assert exc.value.indices == [4, 13]
-    assert "4" in str(exc.value) and "13" in str(exc.value)
-
-
 def test_antipodal_keys_conflict_because_the_features_are_even():
     fs = make_factset("spherical", d=8, facts=20, values=20, seed=11)
     K = fs.keys.copy()
@@ -197,34 +187,6 @@ def test_antipodal_keys_conflict_because_the_features_are_even():
     with pytest.raises(DegenerateKeysError) as exc:
         construct(_with_keys(fs, K), "hebbian", seed=0)
     assert exc.value.indices == [2, 9]
-
-
-def test_consistent_duplicate_keys_are_fine_and_stored():
-    fs = make_factset("spherical", d=8, facts=20, values=20, seed=12)
-    K = fs.keys.copy()
-    f = fs.mapping.copy()
-    K[7], f[7] = K[3], f[3]
-    fs2 = FactSet(K, fs.values, f)
-    c = construct(fs2, "hebbian", seed=0)
-    assert np.all(float_margins(c.mlp(fs2.keys), fs2) > 0)
-
-
-def test_zero_key_is_refused():
-    fs = make_factset("gaussian", d=8, facts=12, seed=13)
-    K = fs.keys.copy()
-    K[5] = 0.0
-    with pytest.raises(DegenerateKeysError) as exc:
-        construct(_with_keys(fs, K), "hebbian", seed=0)
-    assert exc.value.indices == [5]
-
-
-def test_infeasible_fact_set_raises_before_building():
-    fs = make_factset("spherical", d=8, facts=10, values=10, seed=14)
-    V = fs.values.copy()
-    V[fs.mapping[0]] = V[fs.mapping[1]]  # two used values coincide
-    with pytest.raises(InfeasibleFactSetError) as exc:
-        construct(FactSet(fs.keys, V, fs.mapping), "hebbian", seed=0)
-    assert {int(fs.mapping[0]), int(fs.mapping[1])} & set(exc.value.indices)
 
 
 @pytest.mark.parametrize("options", [

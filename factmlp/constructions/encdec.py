@@ -194,10 +194,11 @@ def _codes(factset: FactSet, Q: np.ndarray, identity: bool) -> tuple[np.ndarray,
     return np.asarray(res.directions)[factset.mapping], float(res.rho)
 
 
-def _solve_codes(S: np.ndarray, K: np.ndarray, C: np.ndarray) -> tuple[np.ndarray, float]:
+def _solve_codes(S: np.ndarray, K: np.ndarray, C: np.ndarray) -> tuple[np.ndarray, float, np.ndarray]:
     """Minimum-norm (or least-squares) ``X`` with ``Phi X = C``, ``Phi = rows kron(S_i, K_i)``.
 
-    Returns ``X`` of shape (r, d, m) and the relative residual ``||Phi X - C|| / ||C||``.
+    Returns ``X`` of shape (r, d, m), the relative residual
+    ``||Phi X - C|| / ||C||`` and the per-row residual norms ``||(Phi X - C)_i||`` (F,).
     """
     F, r = S.shape
     d = K.shape[1]
@@ -240,8 +241,9 @@ def _solve_codes(S: np.ndarray, K: np.ndarray, C: np.ndarray) -> tuple[np.ndarra
         scale = float(np.trace(A)) / A.shape[0]
         sol = scipy.linalg.solve(A + (1e-12 * scale) * np.eye(A.shape[0]), Phi.T @ C, assume_a="pos")
         X = sol.reshape(r, d, -1)
-    resid = np.linalg.norm(phi(X) - C) / max(np.linalg.norm(C), 1e-300)
-    return X, float(resid)
+    rows = np.linalg.norm(phi(X) - C, axis=1)
+    resid = np.linalg.norm(rows) / max(np.linalg.norm(C), 1e-300)
+    return X, float(resid), rows
 
 
 def build_encdec(factset: FactSet, hidden: int, seed: Any = 0, **options: Any) -> Built:
@@ -282,15 +284,23 @@ def build_encdec(factset: FactSet, hidden: int, seed: Any = 0, **options: Any) -
     key_scale = math.sqrt(float(np.mean(np.sum(Ku * Ku, axis=1)))) or 1.0
     G = rng.standard_normal((r, d)) / key_scale
     S = activation_fn(opts["activation"])(Ku @ G.T)
-    X, resid = _solve_codes(S, Ku, Cu)
+    X, resid, row_resid = _solve_codes(S, Ku, Cu)
     exact = r * d >= Ku.shape[0]
     if exact and not resid <= RESIDUAL_TOL:
         rank = int(np.linalg.matrix_rank(Ku))
+        # name the facts behind the worst-fitted distinct keys (a zero key, whose
+        # row of Phi vanishes, is always among them), with every duplicate of each
+        row_tol = RESIDUAL_TOL * np.linalg.norm(Cu) / math.sqrt(Ku.shape[0])
+        worst = [int(u) for u in np.argsort(-row_resid, kind="stable")[:10] if row_resid[u] > row_tol]
+        worst = worst or [int(np.argmax(row_resid))]
+        idx = sorted(int(i) for u in worst for i in np.flatnonzero(np.all(K == Ku[u], axis=1)))
+        zero = [int(i) for i in idx if not np.any(K[i])]
         raise DegenerateKeysError(
             f"encoder system not solvable for these keys: relative residual {resid:.3g} with r d = {r * d} "
             f">= {Ku.shape[0]} distinct keys (keys span rank {rank} of d = {d}; "
-            f"activation {opts['activation']!r} needs r * rank >= F and generic keys)",
-            indices=[],
+            f"activation {opts['activation']!r} needs r * rank >= F and generic keys); "
+            f"worst-fitted keys {format_indices(idx)}" + (f", of which zero vectors: {format_indices(zero)}" if zero else ""),
+            indices=idx,
         )
 
     h_used = m * r
