@@ -46,6 +46,7 @@ _LAZY: dict[str, str] = {
     "InvalidInputError": "factmlp.errors",
     "InfeasibleFactSetError": "factmlp.errors",
     "DegenerateKeysError": "factmlp.errors",
+    "ConvergenceError": "factmlp.errors",
 }
 
 __all__ = sorted(_LAZY) + ["__version__"]

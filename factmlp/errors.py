@@ -99,6 +99,15 @@ class InfeasibleFactSetError(FactMLPError, ValueError):
         super().__init__(msg, indices=[p["value"] for p in self.problems])
 
 
+class ConvergenceError(FactMLPError, RuntimeError):
+    """An iterative solver stopped before its tolerance; the input may be fine.
+
+    Raised instead of a verdict on the keys: the message names the solver,
+    its iterations and residual, and what to change; ``indices`` lists the
+    worst-fitted facts at the point it stopped.
+    """
+
+
 class TorchUnavailableError(FactMLPError, ImportError):
     """A feature needs PyTorch, which is not installed (``pip install factmlp[torch]``)."""
 

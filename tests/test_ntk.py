@@ -9,7 +9,7 @@ from factmlp import make_factset
 from factmlp.constructions import METHODS, construct
 from factmlp.constructions.ntk import kernel_apply
 from factmlp.constructions.registry import feasibility
-from factmlp.errors import DegenerateKeysError, InvalidInputError
+from factmlp.errors import ConvergenceError, DegenerateKeysError, InvalidInputError
 from factmlp.factset import FactSet
 from factmlp.mlp import activation_fn
 from theory.measure_zero import ntk_system_matrix
@@ -135,12 +135,27 @@ def test_narrow_width_reports_instead_of_raising():
     assert c.info["relative_residual"] > 1e-3  # 40 d equations, 12 d unknowns: no exact fit
 
 
-def test_unreached_residual_names_the_worst_keys():
+def test_cg_stopped_at_maxiter_is_a_convergence_error_not_a_verdict_on_the_keys():
+    # the same generic keys are fitted densely; only the capped CG fails
     fs = make_factset("spherical", d=8, facts=24, seed=10)
-    with pytest.raises(DegenerateKeysError) as exc:
+    assert construct(fs, "ntk", seed=0).info["solver"] == "dense"
+    with pytest.raises(ConvergenceError) as exc:
         construct(fs, "ntk", seed=0, dense_max=0, maxiter=2)
+    assert not isinstance(exc.value, DegenerateKeysError)
     assert exc.value.indices and all(0 <= i < 24 for i in exc.value.indices)
-    assert "residual" in str(exc.value)
+    msg = str(exc.value)
+    assert "2 iterations" in msg and "dense_max >= 192" in msg and "residual" in msg
+
+
+def test_cg_iterations_are_capped_by_default():
+    from factmlp.constructions.ntk import CG_MAXITER
+
+    fs = make_factset("spherical", d=8, facts=24, seed=10)
+    try:
+        c = construct(fs, "ntk", seed=0, dense_max=0)
+        assert c.info["cg_iterations"] <= CG_MAXITER
+    except ConvergenceError as exc:
+        assert f"{CG_MAXITER} iterations" in str(exc)
 
 
 def _with_keys(fs: FactSet, keys: np.ndarray) -> FactSet:

@@ -51,7 +51,7 @@ import numpy as np
 import scipy.linalg
 import scipy.sparse.linalg as spla
 
-from ..errors import DegenerateKeysError, InvalidInputError, format_indices
+from ..errors import ConvergenceError, DegenerateKeysError, InvalidInputError, format_indices
 from ..factset import FactSet
 from ..mlp import ACTIVATIONS, GatedMLP, activation_fn
 from ..validation import check_seed
@@ -61,6 +61,8 @@ from .registry import Built, register_method
 __all__ = ["build_ntk", "ntk_default_hidden", "ntk_param_bound", "kernel_apply"]
 
 DENSE_MAX = 16384  # F d up to which the Gram (8 (F d)^2 bytes, 2 GiB here) is factored densely
+CG_MAXITER = 2000  # default CG iteration cap: the square (h = F) system is so badly conditioned
+#                    that CG rarely converges at all; the cap turns a run of hours into an error
 from .._linalg import BLOCK, cho_solve_blocked as _cho_solve_blocked, cholesky_blocked as _cholesky_blocked  # noqa: E402
 JITTER = 1e-14  # relative diagonal shift for the Cholesky factor only; refinement removes its bias
 
@@ -147,7 +149,7 @@ def _solve_cg(S, D, gram, T, shift, rtol, maxiter):
     pre = None if Binv is None else spla.LinearOperator(
         (n, n), dtype=np.float64, matvec=lambda y: np.einsum("iab,ib->ia", Binv, y.reshape(F, d)).ravel())
     count = [0]
-    y, flag = spla.cg(op, T.ravel(), rtol=rtol, atol=0.0, maxiter=maxiter if maxiter is not None else 20 * n,
+    y, flag = spla.cg(op, T.ravel(), rtol=rtol, atol=0.0, maxiter=maxiter if maxiter is not None else CG_MAXITER,
                       M=pre, callback=lambda _x: count.__setitem__(0, count[0] + 1))
     return y.reshape(F, d), {"solver": "cg", "cg_iterations": count[0], "cg_converged": flag == 0,
                              "preconditioner": "block-jacobi" if Binv is not None else "none"}
@@ -161,12 +163,15 @@ def build_ntk(factset: FactSet, hidden: int, seed: Any = 0, **options: Any) -> B
     (CG relative residual target, 1e-10), ``tol`` (relative residual above
     which an exact fit counts as failed, 1e-6), ``lam`` (relative ridge when
     no exact fit is expected, 1e-10), ``maxiter`` (CG iterations, default
-    ``20 F d``).  ``info`` reports ``relative_residual``
+    ``CG_MAXITER`` = 2000).  ``info`` reports ``relative_residual``
     ``||g(K) - T||_F / ||T||_F``, the largest per-key residual and the solver.
 
     Raises :class:`DegenerateKeysError` for zero keys, for keys identical
     (up to sign with identity gates) but mapped to different values, and when
-    an exact fit is expected but not reached (naming the worst-fitted keys).
+    an exact fit is expected but not reached (naming the worst-fitted keys);
+    :class:`~factmlp.errors.ConvergenceError` instead when that exact fit
+    went to CG (``F d > dense_max``) and CG stopped at ``maxiter`` without
+    reaching ``rtol``: then the keys are not known to be at fault.
     """
     opts = _options(**options)
     act = opts["activation"]
@@ -218,6 +223,16 @@ def build_ntk(factset: FactSet, hidden: int, seed: Any = 0, **options: Any) -> B
         worst = np.argsort(-per_key, kind="stable")[:10]
         idx = sorted(int(i) for i in worst if per_key[i] > opts["tol"] * np.linalg.norm(T) / math.sqrt(F))
         idx = idx or sorted(int(i) for i in worst)
+        if solver["solver"] == "cg" and not solver["cg_converged"]:
+            gib = 8 * (Fu * d) ** 2 / 2**30
+            raise ConvergenceError(
+                f"NTK system not fitted: CG stopped after {solver['cg_iterations']} iterations (maxiter) at "
+                f"relative residual {resid:.3g} > tol {opts['tol']:.3g}, F d = {Fu * d} > dense_max = "
+                f"{opts['dense_max']}; the keys are not known to be degenerate. Solve densely with "
+                f"dense_max >= {Fu * d} (a {gib:.3g} GiB Gram) or allow more CG iterations (maxiter). "
+                f"Worst-fitted keys {format_indices(idx)}",
+                indices=idx,
+            )
         raise DegenerateKeysError(
             f"NTK system not fitted: relative residual {resid:.3g} > tol {opts['tol']:.3g} with h = {h} >= "
             f"{Fu} distinct keys (solver {solver['solver']}, keys span rank {np.linalg.matrix_rank(Ku)} of d = {d}); "
