@@ -62,7 +62,8 @@ __all__ = ["build_ntk", "ntk_default_hidden", "ntk_param_bound", "kernel_apply"]
 
 DENSE_MAX = 16384  # F d up to which the Gram (8 (F d)^2 bytes, 2 GiB here) is factored densely
 CG_MAXITER = 2000  # default CG iteration cap: the square (h = F) system is so badly conditioned
-#                    that CG rarely converges at all; the cap turns a run of hours into an error
+#                    that CG may not converge at all; the cap makes that an error in seconds
+#                    (25 s at F d = 32768) instead of a run without a known end
 from .._linalg import BLOCK, cho_solve_blocked as _cho_solve_blocked, cholesky_blocked as _cholesky_blocked  # noqa: E402
 JITTER = 1e-14  # relative diagonal shift for the Cholesky factor only; refinement removes its bias
 
