@@ -10,15 +10,7 @@ from factmlp.constructions import METHODS, construct
 from factmlp.constructions.registry import feasibility
 from factmlp.errors import DegenerateKeysError, InvalidInputError
 from factmlp.factset import FactSet
-
-
-def float_margins(out: np.ndarray, fs: FactSet) -> np.ndarray:
-    """min_{j != f(i)} <g(k_i), v_f(i) - v_j> in float64 (uncertified)."""
-    scores = out @ fs.values.T
-    rows = np.arange(fs.n_facts)
-    own = scores[rows, fs.mapping].copy()
-    scores[rows, fs.mapping] = -np.inf
-    return own - scores.max(axis=1)
+from factmlp.testing import float_margins
 
 
 def _weights(c):

@@ -11,17 +11,9 @@ from factmlp.constructions.ntk import kernel_apply
 from factmlp.constructions.registry import feasibility
 from factmlp.errors import ConvergenceError, DegenerateKeysError, InvalidInputError
 from factmlp.factset import FactSet
+from factmlp.testing import float_margins
 from factmlp.mlp import activation_fn
 from theory.measure_zero import ntk_system_matrix
-
-
-def float_margins(out: np.ndarray, fs: FactSet) -> np.ndarray:
-    """min_{j != f(i)} <g(k_i), v_f(i) - v_j> in float64 (uncertified)."""
-    scores = out @ fs.values.T
-    rows = np.arange(fs.n_facts)
-    own = scores[rows, fs.mapping].copy()
-    scores[rows, fs.mapping] = -np.inf
-    return own - scores.max(axis=1)
 
 
 def _targets(fs: FactSet) -> np.ndarray:

@@ -11,19 +11,11 @@ import pytest
 
 from factmlp.errors import InvalidInputError
 from factmlp.families import make_factset
+from factmlp.testing import float_margins
 
 torch = pytest.importorskip("torch")
 
 from factmlp.train import min_width_gd, train_gd  # noqa: E402
-
-
-def _float_margins(mlp, fs) -> np.ndarray:
-    """min_{j != f(i)} <g(k_i), v_f(i) - v_j> in float64, from the returned weights."""
-    out = mlp(fs.keys.astype(np.float64)) @ fs.values.T
-    rows = np.arange(fs.n_facts)
-    own = out[rows, fs.mapping].copy()
-    out[rows, fs.mapping] = -np.inf
-    return own - out.max(axis=1)
 
 
 @pytest.fixture(scope="module")
@@ -44,13 +36,13 @@ def test_stores_all_facts_at_generous_width(small):
     # independent confirmation from the returned weights
     report = verify_storage(mlp, small)
     assert int(report.stored) == small.n_facts
-    assert (_float_margins(mlp, small) > 0).all()
+    assert (float_margins(mlp(small.keys.astype(np.float64)), small) > 0).all()
 
 
 def test_minibatch_stores_too(small):
     mlp, info = train_gd(small, 32, seed=1, steps=600, batch_size=16, check_every=30)
     assert info["certified"] and info["batch_size"] == 16
-    assert (_float_margins(mlp, small) > 0).all()
+    assert (float_margins(mlp(small.keys.astype(np.float64)), small) > 0).all()
 
 
 @pytest.mark.parametrize("batch_size", [None, 12])
@@ -78,7 +70,7 @@ def test_too_small_width_does_not_claim_storage():
     assert info["stored"] < info["total"] == 64
     assert info["steps"] == 200
     # the reported count is the returned weights' count
-    assert info["stored"] == int((_float_margins(mlp, fs) > 0).sum())
+    assert info["stored"] == int((float_margins(mlp(fs.keys.astype(np.float64)), fs) > 0).sum())
 
 
 def test_global_determinism_flag_restored(small):
@@ -90,13 +82,13 @@ def test_global_determinism_flag_restored(small):
 def test_zero_steps_and_float64(small):
     mlp, info = train_gd(small, 3, seed=0, steps=0, dtype="float64")
     assert info["steps"] == 0 and mlp.dtype == np.float64
-    assert info["stored"] == int((_float_margins(mlp, small) > 0).sum())
+    assert info["stored"] == int((float_margins(mlp(small.keys.astype(np.float64)), small) > 0).sum())
 
 
 def test_verify_false_uses_float_check(small):
     mlp, info = train_gd(small, 32, seed=0, steps=400, verify=False)
     assert info["certified"] is False and info["verified"] is False
-    assert info["stored"] == small.n_facts == int((_float_margins(mlp, small) > 0).sum())
+    assert info["stored"] == small.n_facts == int((float_margins(mlp(small.keys.astype(np.float64)), small) > 0).sum())
 
 
 @pytest.mark.parametrize(

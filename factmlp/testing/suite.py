@@ -126,21 +126,29 @@ def _describe_example(example: Any) -> str:
     return repr(example)
 
 
+def float_margins(outputs: Any, factset: FactSet) -> np.ndarray:
+    """Uncertified float64 margins ``min_{l != f(i)} <g(k_i), v_f(i) - v_l>``, shape (F,).
+
+    ``outputs`` is ``g(K)`` (F x d).  A quick check for tests; the certified
+    verdict is :func:`factmlp.verify_storage`.
+    """
+    scores = np.asarray(outputs, dtype=np.float64) @ np.asarray(factset.values, dtype=np.float64).T
+    rows = np.arange(factset.n_facts)
+    own = scores[rows, factset.mapping].copy()
+    scores[rows, factset.mapping] = -np.inf
+    return own - scores.max(axis=1)
+
+
 def _float_margins(mlp: Any, fs: FactSet) -> tuple[np.ndarray, float]:
-    """``min_{l != f(i)} <g(k_i), v_f(i) - v_l>`` in float64, shape (F,), and the score scale.
+    """:func:`float_margins` of ``mlp`` on ``fs`` and the score scale.
 
     The scale ``1 + max_i ||g(k_i)||_inf * max |V| * d`` bounds the size of the
     scores, so rounding in this recomputation is below ``1e-12`` times it.
     """
     out = np.asarray(mlp(np.asarray(fs.keys, dtype=np.float64)), dtype=np.float64)
-    vals = np.asarray(fs.values, dtype=np.float64)
-    scores = out @ vals.T
-    rows = np.arange(fs.n_facts)
-    own = scores[rows, fs.mapping].copy()
-    scores[rows, fs.mapping] = -np.inf
     with np.errstate(invalid="ignore", over="ignore"):
-        scale = 1.0 + float(np.max(np.abs(out))) * float(np.max(np.abs(vals))) * fs.dim
-    return own - scores.max(axis=1), scale
+        scale = 1.0 + float(np.max(np.abs(out))) * float(np.max(np.abs(fs.values))) * fs.dim
+    return float_margins(out, fs), scale
 
 
 def _checked_report(mlp: Any, fs: FactSet, verify: Callable[..., Any]) -> Any:
