@@ -22,6 +22,7 @@ __all__ = [
     "FileFormatError",
     "InfeasibleFactSetError",
     "TorchUnavailableError",
+    "OutputPathError",
 ]
 
 
@@ -115,3 +116,9 @@ class TorchUnavailableError(FactMLPError, ImportError):
 def format_indices(indices: Sequence[Any], limit: int = 10) -> str:
     """Public helper used in messages: ``[1, 5, 9, ... (42 in all)]``."""
     return _short(indices, limit)
+
+
+class OutputPathError(InvalidInputError):
+    """An output path cannot be written safely: its directory is missing, is a
+    file or is read-only, or the target is a symbolic link, a directory or a
+    device node (factmlp never replaces those)."""

@@ -45,29 +45,50 @@ _TENSORS = ("gate_proj.weight", "up_proj.weight", "down_proj.weight")
 _DTYPES = ("float32", "float64")
 
 
+def _cast(name: str, w: np.ndarray, dtype: str) -> np.ndarray:
+    """``w`` as ``dtype``; refuses a cast that turns a finite weight into an infinity."""
+    with np.errstate(over="ignore"):
+        out = np.ascontiguousarray(w.astype(dtype))
+    if not np.isfinite(out).all():
+        big = float(np.max(np.abs(w)))
+        raise InvalidInputError(
+            f"{name}: max |w| = {big:.6g} exceeds the range of {dtype} "
+            f"(max {float(np.finfo(dtype).max):.6g}); export with --dtype float64 or rescale"
+        )
+    return out
+
+
 def export_hf(mlp: GatedMLP, out_dir: str | os.PathLike, *, dtype: str | None = None) -> dict:
     """Write ``out_dir/model.safetensors`` and ``out_dir/config.json`` (see the module docstring).
 
-    ``dtype``: ``None`` keeps the MLP's dtype, else ``float32`` or ``float64``.
-    ``out_dir`` is created if missing; an existing non-directory path raises
-    :class:`InvalidInputError`.  Files are written to temporary names and
-    renamed.  Returns the config dict.
+    ``dtype``: ``None`` keeps the MLP's dtype, else ``float32`` or ``float64``;
+    a weight outside the range of ``dtype`` (it would become an infinity)
+    raises :class:`InvalidInputError` naming the tensor and its max ``|w|``.
+    ``out_dir`` is created if missing; an existing non-directory path, or a
+    target file that is a link, directory or device node, raises
+    :class:`~factmlp.errors.OutputPathError`.  Both files are staged and
+    renamed only once both are written (:func:`factmlp._atomic.write_files`);
+    on failure neither file is left, nor a directory this call created.  The
+    bytes depend only on the MLP (sorted headers, no timestamps).  Returns
+    the config dict.
     """
     if not isinstance(mlp, GatedMLP):
         raise InvalidInputError(f"export_hf expects a GatedMLP, got {type(mlp).__name__}")
     name = np.dtype(mlp.dtype).name if dtype is None else str(dtype)
     if name not in _DTYPES:
         raise InvalidInputError(f"dtype must be one of {_DTYPES}, got {dtype!r}")
-    out_dir = os.fspath(out_dir)
-    if os.path.exists(out_dir) and not os.path.isdir(out_dir):
-        raise InvalidInputError(f"{out_dir}: exists and is not a directory")
-    os.makedirs(out_dir, exist_ok=True)
-    from safetensors.numpy import save_file
-
+    from ._atomic import check_output_dir, check_target, make_dirs, remove_dirs, write_files
+    from ._safetensors import safetensors_bytes
     from .xp import to_numpy
 
+    out_dir = check_output_dir(os.fspath(out_dir))
+    st_path = os.path.join(out_dir, "model.safetensors")
+    cfg_path = os.path.join(out_dir, "config.json")
+    if os.path.isdir(out_dir):
+        check_target(st_path)
+        check_target(cfg_path)
     tensors = {
-        f"{part}.weight": np.ascontiguousarray(np.asarray(to_numpy(getattr(mlp, part))).astype(name))
+        f"{part}.weight": _cast(f"{part}.weight", np.asarray(to_numpy(getattr(mlp, part))), name)
         for part in ("gate_proj", "up_proj", "down_proj")
     }
     config = {
@@ -78,19 +99,16 @@ def export_hf(mlp: GatedMLP, out_dir: str | os.PathLike, *, dtype: str | None = 
         "torch_dtype": name,
         "factmlp": {"format": "factmlp.hf-mlp/1", "activation": mlp.activation, "meta": dict(mlp.meta)},
     }
-    st_path = os.path.join(out_dir, "model.safetensors")
-    cfg_path = os.path.join(out_dir, "config.json")
-    for path, write in (
-        (st_path, lambda p: save_file(tensors, p, metadata={"format": "pt"})),
-        (cfg_path, lambda p: open(p, "w").write(json.dumps(config, indent=2) + "\n")),
-    ):
-        tmp = path + ".tmp-factmlp"
-        try:
-            write(tmp)
-            os.replace(tmp, path)
-        finally:
-            if os.path.exists(tmp):
-                os.remove(tmp)
+    files = {
+        st_path: safetensors_bytes(tensors, {"format": "pt"}),
+        cfg_path: (json.dumps(config, indent=2, sort_keys=True) + "\n").encode("utf-8"),
+    }
+    created = make_dirs(out_dir)
+    try:
+        write_files(files)
+    except BaseException:
+        remove_dirs(created)
+        raise
     return config
 
 
@@ -121,9 +139,13 @@ def read_hf(in_dir: str | os.PathLike) -> GatedMLP:
         raise FileFormatError(f"{st_path}: no such file")
     try:
         with safe_open(st_path, framework="numpy") as fh:
-            missing = [n for n in _TENSORS if n not in set(fh.keys())]
+            names = set(fh.keys())
+            missing = [n for n in _TENSORS if n not in names]
             if missing:
                 raise FileFormatError(f"{st_path}: missing tensor(s) {missing}")
+            extra = sorted(names - set(_TENSORS))
+            if extra:
+                raise FileFormatError(f"{st_path}: unexpected tensor(s) {extra}; the exported block is bias-free")
             arrays = [fh.get_tensor(n) for n in _TENSORS]
     except FileFormatError:
         raise

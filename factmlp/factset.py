@@ -10,13 +10,12 @@ from __future__ import annotations
 
 import hashlib
 import os
-import zipfile
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
-from .errors import FileFormatError, InvalidInputError, ShapeError
+from .errors import InvalidInputError, ShapeError
 from .validation import check_mapping, check_matrix
 
 __all__ = ["FactSet", "load_factset"]
@@ -127,43 +126,32 @@ class FactSet:
     def save(self, path: str | os.PathLike) -> None:
         """Write an ``.npz`` file with arrays named exactly ``keys``, ``values``, ``mapping``.
 
-        The file is written to a temporary name and renamed, so a failure
-        leaves nothing partial behind.
+        Written atomically (:mod:`factmlp._atomic`: temporary file in the
+        target's directory, fsync, rename), so a failure leaves nothing
+        partial behind; a symbolic link, directory or device node at
+        ``path`` is refused with :class:`~factmlp.errors.OutputPathError`.
+        Equal fact sets give byte-identical files (fixed zip timestamps).
         """
-        path = os.fspath(path)
-        tmp = path + ".tmp-factmlp"
-        try:
-            with open(tmp, "wb") as fh:
-                np.savez(fh, keys=self.keys, values=self.values, mapping=self.mapping)
-            os.replace(tmp, path)
-        finally:
-            if os.path.exists(tmp):
-                os.remove(tmp)
+        from ._atomic import write_bytes
+        from ._npz import npz_bytes
+
+        write_bytes(path, npz_bytes({"keys": self.keys, "values": self.values, "mapping": self.mapping}))
 
     @classmethod
     def load(cls, path: str | os.PathLike) -> "FactSet":
         """Read a fact set written by :meth:`save` (or any ``.npz`` with the three arrays).
 
-        Raises :class:`FileFormatError` for a missing or unreadable file or
-        missing arrays; the arrays then go through the same validation as the
-        constructor.
+        Raises :class:`FileFormatError` for a missing or unreadable file, a
+        file that is not a zip archive (an ``.npy`` file, a pickle, ...),
+        missing arrays, object dtypes, or a member whose declared shape does
+        not match its data or exceeds physical memory (headers are read
+        before anything is allocated: see :mod:`factmlp._npz`); the arrays
+        then go through the same validation as the constructor.
         """
+        from ._npz import read_npz
+
         path = os.fspath(path)
-        try:
-            with np.load(path, allow_pickle=False) as data:
-                missing = [k for k in _NPZ_KEYS if k not in data.files]
-                if missing:
-                    raise FileFormatError(
-                        f"{path}: not a fact set file, missing array(s) {missing} "
-                        f"(found {sorted(data.files)})"
-                    )
-                arrays = {k: np.array(data[k]) for k in _NPZ_KEYS}
-        except FileFormatError:
-            raise
-        except FileNotFoundError as exc:
-            raise FileFormatError(f"{path}: no such file") from exc
-        except (OSError, ValueError, zipfile.BadZipFile, EOFError) as exc:
-            raise FileFormatError(f"{path}: cannot read as .npz ({exc})") from exc
+        arrays = read_npz(path, _NPZ_KEYS, what="a fact set .npz archive")
         try:
             return cls(arrays["keys"], arrays["values"], arrays["mapping"], meta={"source": path})
         except ShapeError:

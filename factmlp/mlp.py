@@ -151,11 +151,15 @@ class GatedMLP:
         """Write safetensors: ``gate_proj.weight``, ``up_proj.weight``, ``down_proj.weight``,
         metadata ``activation`` (plus ``format`` and this MLP's ``meta``).
 
-        Written to a temporary name and renamed, so nothing partial is left.
+        Written atomically (:mod:`factmlp._atomic`), so nothing partial is
+        left; a symbolic link, directory or device node at ``path`` is
+        refused.  The bytes are a function of the tensors and metadata only
+        (sorted header, :mod:`factmlp._safetensors`), so equal MLPs give
+        byte-identical files.
         """
-        from safetensors.numpy import save_file
+        from ._atomic import write_bytes
+        from ._safetensors import safetensors_bytes
 
-        path = os.fspath(path)
         tensors = {
             "gate_proj.weight": np.ascontiguousarray(_xp.to_numpy(self.gate_proj)),
             "up_proj.weight": np.ascontiguousarray(_xp.to_numpy(self.up_proj)),
@@ -163,20 +167,17 @@ class GatedMLP:
         }
         metadata = dict(self.meta)
         metadata.update({"activation": self.activation, "format": "factmlp.GatedMLP/1"})
-        tmp = path + ".tmp-factmlp"
-        try:
-            save_file(tensors, tmp, metadata=metadata)
-            os.replace(tmp, path)
-        finally:
-            if os.path.exists(tmp):
-                os.remove(tmp)
+        write_bytes(path, safetensors_bytes(tensors, metadata))
 
     @classmethod
     def load(cls, path: str | os.PathLike) -> "GatedMLP":
         """Read weights written by :meth:`save` or any file in the LlamaMLP layout.
 
         A file without ``activation`` metadata is refused (the activation is
-        part of the function the weights define).
+        part of the function the weights define), and so is a file with any
+        tensor besides the three weights (``down_proj.bias``, ...): a biased
+        or extended MLP computes a different function, and ignoring a tensor
+        would certify the wrong one.
         """
         from safetensors import safe_open
 
@@ -191,6 +192,12 @@ class GatedMLP:
                 if missing:
                     raise FileFormatError(
                         f"{path}: missing tensor(s) {missing} (found {sorted(names)})"
+                    )
+                extra = sorted(names - set(_TENSORS))
+                if extra:
+                    raise FileFormatError(
+                        f"{path}: unexpected tensor(s) {extra}; the gated MLP has exactly "
+                        f"{list(_TENSORS)} and no biases, so these would change the function"
                     )
                 arrays = {n: fh.get_tensor(n) for n in _TENSORS}
         except FileFormatError:

@@ -83,13 +83,17 @@ def _styles(rows: list[dict]) -> tuple[list[str], list[str], dict[str, Any], dic
     return methods, families, colors, markers
 
 
-def _save(fig: Any, out: str, name: str) -> list[str]:
-    paths = []
+def _render(fig: Any, name: str) -> dict[str, bytes]:
+    """``{"NAME.png": bytes, "NAME.pdf": bytes}`` of ``fig`` (PDF without a creation date)."""
+    import io
+
+    out = {}
     for ext in ("png", "pdf"):
-        p = os.path.join(out, f"{name}.{ext}")
-        fig.savefig(p, dpi=150, bbox_inches="tight")
-        paths.append(p)
-    return paths
+        buf = io.BytesIO()
+        meta = {"CreationDate": None} if ext == "pdf" else {}
+        fig.savefig(buf, format=ext, dpi=150, bbox_inches="tight", metadata=meta)
+        out[f"{name}.{ext}"] = buf.getvalue()
+    return out
 
 
 def _per_family_loglog(plt, rows, key, ylabel, title, with_bounds):
@@ -174,16 +178,25 @@ def plot_results(source: str | Sequence[dict], out: str) -> list[str]:
 
     ``source`` is a results CSV, a sweep directory holding ``results.csv``, or
     rows as returned by :func:`factmlp.sweep.read_results`.  Raises
-    :class:`InvalidInputError` when no row has ``status == "ok"``.
+    :class:`InvalidInputError` when no row has ``status == "ok"``,
+    :class:`~factmlp.errors.FileFormatError` for a CSV that is not text or
+    not a results table.  Every figure is rendered in memory first and the
+    files are then written all-or-nothing (:func:`factmlp._atomic.write_files`).
     """
+    from ._atomic import check_output_dir, make_dirs, remove_dirs, write_files
     from .sweep import read_results
 
+    check_output_dir(out)
     rows = read_results(source) if isinstance(source, (str, os.PathLike)) else list(source)
     figs = make_figures(rows)
     plt = _pyplot()
-    os.makedirs(out, exist_ok=True)
-    paths: list[str] = []
+    files: dict[str, bytes] = {}
     for name in FIGURES:
-        paths += _save(figs[name], out, name)
+        files.update({os.path.join(out, k): v for k, v in _render(figs[name], name).items()})
         plt.close(figs[name])
-    return paths
+    created = make_dirs(out)
+    try:
+        return write_files(files)
+    except BaseException:
+        remove_dirs(created)
+        raise

@@ -13,10 +13,13 @@ set is the same for every method and construction seed).  The run computes
 
 Cache: ``OUT/cache/<sha256 of the canonical config JSON>.json`` (sorted keys,
 no spaces; the path of a user fact set is left out of the hash, its SHA-256
-is in), written atomically (temporary file + rename).  A rerun skips every
-cached run whose status is not ``error`` (errored runs are retried);
-``OUT/results.csv`` is rebuilt from the whole cache after every sweep, sorted
-by configuration.
+is in), written atomically (:mod:`factmlp._atomic`).  A rerun skips every
+cached run whose status is not ``error`` (errored runs are retried); a
+damaged entry (not JSON, not a record) is rerun with a
+:class:`DamagedCacheWarning`.  ``OUT/results.csv`` is rebuilt from the whole
+cache after every sweep, sorted by configuration.  ``OUT`` and ``OUT/cache``
+are created only when the first run finishes, so a sweep that fails before
+any work (an unreachable scheduler) leaves no directory behind.
 
 Execution: serial in-process, a Dask ``LocalCluster`` (``workers > 1``), or
 an existing Dask scheduler (``scheduler="tcp://host:port"``); each run is one
@@ -32,10 +35,11 @@ import hashlib
 import importlib
 import json
 import math
+import io
 import os
-import tempfile
 import time
 import traceback
+import warnings
 from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Any, Iterable, Sequence
@@ -46,6 +50,7 @@ __all__ = [
     "COLUMNS",
     "TIMING_COLUMNS",
     "DaskUnavailableError",
+    "DamagedCacheWarning",
     "SweepReport",
     "parse_fraction",
     "facts_for",
@@ -77,6 +82,10 @@ _FLOAT_COLUMNS = ("facts_per_param", "bits_per_param", "counting_bound", "ratio_
 
 class DaskUnavailableError(FactMLPError, ImportError):
     """Dask distributed is needed (``pip install 'factmlp[dist]'``) but not installed."""
+
+
+class DamagedCacheWarning(UserWarning):
+    """A cache entry could not be read as a run record; the run is done again."""
 
 
 # ---------------------------------------------------------------- configs ----
@@ -321,18 +330,6 @@ def _jsonable(obj: Any) -> Any:
     return obj
 
 
-def _write_atomic(path: str, text: str) -> None:
-    d = os.path.dirname(path)
-    fd, tmp = tempfile.mkstemp(dir=d, prefix=".tmp-", suffix=".json")
-    try:
-        with os.fdopen(fd, "w") as fh:
-            fh.write(text)
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.remove(tmp)
-
-
 def _cache_dir(out: str) -> str:
     return os.path.join(out, "cache")
 
@@ -341,20 +338,42 @@ def _cache_path(out: str, h: str) -> str:
     return os.path.join(_cache_dir(out), h + ".json")
 
 
-def _load_cached(out: str, h: str) -> dict | None:
-    path = _cache_path(out, h)
+def _read_record(path: str) -> dict:
+    """The run record in cache file ``path``; ``ValueError`` naming what is wrong when it is damaged."""
     try:
-        with open(path) as fh:
-            return json.load(fh)
-    except FileNotFoundError:
+        with open(path, "rb") as fh:
+            record = json.loads(fh.read().decode("utf-8"))
+    except UnicodeDecodeError as exc:
+        raise ValueError("not UTF-8 text") from exc
+    except json.JSONDecodeError as exc:
+        raise ValueError(f"not JSON ({exc.msg} at line {exc.lineno})") from exc
+    if not isinstance(record, dict) or not isinstance(record.get("row"), dict):
+        raise ValueError("not a run record (no 'row' object)")
+    if not isinstance(record["row"].get("status"), str):
+        raise ValueError("the row has no status")
+    return record
+
+
+def _load_cached(out: str, h: str) -> dict | None:
+    """The cached record of run ``h``, or ``None`` (absent, or damaged: then a
+    :class:`DamagedCacheWarning` says it is rerun)."""
+    path = _cache_path(out, h)
+    if not os.path.lexists(path):
         return None
-    except (OSError, json.JSONDecodeError):
-        return None  # a damaged entry is simply rerun
+    try:
+        return _read_record(path)
+    except (OSError, ValueError) as exc:
+        warnings.warn(f"cache entry {path} is damaged ({exc}); running it again", DamagedCacheWarning,
+                      stacklevel=2)
+        return None
 
 
 def _store(out: str, record: dict) -> None:
+    from ._atomic import make_dirs, write_text
+
+    make_dirs(_cache_dir(out))
     h = record["row"]["config_hash"]
-    _write_atomic(_cache_path(out, h), json.dumps(_jsonable(record), indent=1, sort_keys=True))
+    write_text(_cache_path(out, h), json.dumps(_jsonable(record), indent=1, sort_keys=True))
 
 
 def _csv_value(v: Any) -> Any:
@@ -367,52 +386,74 @@ def _csv_value(v: Any) -> Any:
 
 def rebuild_csv(out: str) -> str:
     """Rewrite ``OUT/results.csv`` from every cache entry, sorted by configuration; return its path."""
+    from ._atomic import make_dirs, write_text
+
     rows = []
     cdir = _cache_dir(out)
     if os.path.isdir(cdir):
         for name in sorted(os.listdir(cdir)):
             if name.endswith(".json") and not name.startswith("."):
                 try:
-                    with open(os.path.join(cdir, name)) as fh:
-                        rows.append(json.load(fh)["row"])
-                except (OSError, json.JSONDecodeError, KeyError):
-                    continue
+                    rows.append(_read_record(os.path.join(cdir, name))["row"])
+                except (OSError, ValueError):
+                    continue  # damaged: warned about (and rerun) when its configuration is swept
     rows.sort(key=_sort_key)
     path = os.path.join(out, "results.csv")
-    fd, tmp = tempfile.mkstemp(dir=out, prefix=".tmp-", suffix=".csv")
-    try:
-        with os.fdopen(fd, "w", newline="") as fh:
-            w = csv.DictWriter(fh, fieldnames=list(COLUMNS), extrasaction="ignore")
-            w.writeheader()
-            for r in rows:
-                w.writerow({k: _csv_value(r.get(k)) for k in COLUMNS})
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.remove(tmp)
+    buf = io.StringIO(newline="")
+    w = csv.DictWriter(buf, fieldnames=list(COLUMNS), extrasaction="ignore")
+    w.writeheader()
+    for r in rows:
+        w.writerow({k: _csv_value(r.get(k)) for k in COLUMNS})
+    make_dirs(out)
+    write_text(path, buf.getvalue())
     return path
 
 
 def read_results(path: str) -> list[dict]:
     """Rows of a ``results.csv`` (or of ``DIR/results.csv``) with numeric columns typed."""
+    from .errors import FileFormatError
+
     if os.path.isdir(path):
         path = os.path.join(path, "results.csv")
     if not os.path.exists(path):
         raise InvalidInputError(f"{path}: no such results file")
+    if not os.path.isfile(path):
+        raise FileFormatError(f"{path}: not a regular file")
+    try:
+        with open(path, "rb") as fh:
+            text = fh.read().decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise FileFormatError(f"{path}: not a text CSV file (byte {exc.start} is not UTF-8)") from exc
+    if "\0" in text:
+        raise FileFormatError(f"{path}: not a text CSV file (holds NUL bytes)")
+    try:
+        header = next(csv.reader(io.StringIO(text, newline="")), [])
+        records = list(csv.DictReader(io.StringIO(text, newline="")))
+    except csv.Error as exc:
+        raise FileFormatError(f"{path}: not a readable CSV file ({exc})") from exc
+    missing = [c for c in ("family", "method", "F", "status") if c not in header]
+    if missing:
+        raise FileFormatError(f"{path}: not a capacity results file, missing column(s) {missing}")
     rows = []
-    with open(path, newline="") as fh:
-        for r in csv.DictReader(fh):
-            out: dict[str, Any] = dict(r)
-            for k in _INT_COLUMNS:
-                if k in out:
-                    out[k] = int(out[k]) if out[k] not in ("", None) else None
-            for k in _FLOAT_COLUMNS:
-                if k in out:
-                    out[k] = float(out[k]) if out[k] not in ("", None) else float("nan")
-            for k, v in list(out.items()):
-                if v == "":
-                    out[k] = None
-            rows.append(out)
+    for line, r in enumerate(records, start=2):
+        out: dict[str, Any] = dict(r)
+        if None in out:
+            raise FileFormatError(f"{path}: line {line} has more fields than the header")
+        for k in _INT_COLUMNS + _FLOAT_COLUMNS:
+            if k not in out:
+                continue
+            v = out[k]
+            try:
+                if k in _INT_COLUMNS:
+                    out[k] = int(v) if v not in ("", None) else None
+                else:
+                    out[k] = float(v) if v not in ("", None) else float("nan")
+            except ValueError as exc:
+                raise FileFormatError(f"{path}: line {line}, column {k!r}: {v!r} is not a number") from exc
+        for k, v in list(out.items()):
+            if v == "":
+                out[k] = None
+        rows.append(out)
     return rows
 
 
@@ -478,9 +519,12 @@ def run_sweep(
     methods).  Rows come back in completion order and are cached as they
     arrive; the returned rows are sorted by configuration.
     """
+    from ._atomic import check_output_dir
+
     t0 = time.perf_counter()
     configs = list(configs)
-    os.makedirs(_cache_dir(out), exist_ok=True)
+    check_output_dir(out)
+    check_output_dir(_cache_dir(out))
     rows: dict[str, dict] = {}
     todo: list[tuple[str, dict]] = []
     seen: set[str] = set()

@@ -100,6 +100,8 @@ def check_seed(seed: Any) -> np.random.Generator:
     """A ``numpy.random.Generator`` from an int seed, a Generator or a SeedSequence.
 
     ``None`` is refused: every random choice in factmlp is reproducible.
+    A negative int is refused with :class:`InvalidInputError` (NumPy seeds
+    are non-negative).
     """
     if isinstance(seed, np.random.Generator):
         return seed
@@ -107,6 +109,8 @@ def check_seed(seed: Any) -> np.random.Generator:
         raise TypeError("a seed (int) or numpy.random.Generator is required; factmlp does not draw unseeded randomness")
     if isinstance(seed, (bool, np.bool_)):
         raise TypeError(f"seed must be an int or numpy.random.Generator, got {seed!r}")
+    if isinstance(seed, (int, np.integer)) and seed < 0:
+        raise InvalidInputError(f"seed must be a non-negative integer, got {seed}")
     if isinstance(seed, (int, np.integer, np.random.SeedSequence)):
         return np.random.default_rng(seed)
     raise TypeError(f"seed must be an int or numpy.random.Generator, got {type(seed).__name__}")

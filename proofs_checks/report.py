@@ -119,8 +119,9 @@ def write_reports(cert: dict, out_dir: str | os.PathLike) -> dict[str, str]:
     """Validate and write ``certificate.json``, ``report.md``, ``report.tex`` under ``out_dir``."""
     cert = _clean(cert)
     validate_certificate(cert)
+    from factmlp._atomic import make_dirs, write_files
+
     out_dir = os.fspath(out_dir)
-    os.makedirs(out_dir, exist_ok=True)
     paths = {
         "certificate": os.path.join(out_dir, "certificate.json"),
         "markdown": os.path.join(out_dir, "report.md"),
@@ -131,9 +132,6 @@ def write_reports(cert: dict, out_dir: str | os.PathLike) -> dict[str, str]:
         "markdown": to_markdown(cert),
         "latex": to_latex(cert),
     }
-    for key, path in paths.items():
-        tmp = path + ".tmp"
-        with open(tmp, "w") as fh:
-            fh.write(texts[key])
-        os.replace(tmp, path)
+    make_dirs(out_dir)  # atomic, all-or-nothing, links and device nodes refused
+    write_files({paths[k]: texts[k].encode("utf-8") for k in paths})
     return paths

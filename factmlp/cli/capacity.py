@@ -6,7 +6,7 @@ import sys
 
 import click
 
-from ._common import EXIT_NEGATIVE, EXIT_OK, dumps, fail, handle_errors, json_option
+from ._common import EXIT_NEGATIVE, EXIT_OK, check_out_dir, dumps, fail, handle_errors, json_option, warn
 
 
 def _split(text: str) -> list[str]:
@@ -44,7 +44,11 @@ def command(families, dims, alphas, methods, seeds, factset_seed, factsets, out,
     an interrupted sweep resumes where it stopped.  Exit 0 when every run
     found h*, 1 when some run found none or failed, 2 on bad input.
     """
-    from ..sweep import factset_configs, grid_configs, parse_fraction, run_sweep
+    import warnings
+
+    from ..sweep import DamagedCacheWarning, factset_configs, grid_configs, parse_fraction, run_sweep
+
+    check_out_dir(out)
 
     method_list = _split(methods)
     if not method_list:
@@ -75,8 +79,15 @@ def command(families, dims, alphas, methods, seeds, factset_seed, factsets, out,
     else:
         configs = grid_configs(_split(families), dim_list, alpha_list, method_list, seeds,
                                factset_seed=factset_seed, options=options, rho=not no_rho)
-    rep = run_sweep(configs, out, scheduler=scheduler, workers=workers, preload=tuple(preload),
-                    progress=not no_progress and not as_json)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", DamagedCacheWarning)
+        rep = run_sweep(configs, out, scheduler=scheduler, workers=workers, preload=tuple(preload),
+                        progress=not no_progress and not as_json)
+    for w in caught:
+        if issubclass(w.category, DamagedCacheWarning):
+            warn(str(w.message))
+        else:
+            warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
     n_ok = sum(1 for r in rep.rows if r.get("status") == "ok")
     summary = {
         "csv": rep.csv_path, "runs": len(rep.rows), "cached": rep.n_cached, "ran": rep.n_run,

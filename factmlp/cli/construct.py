@@ -6,7 +6,8 @@ import sys
 
 import click
 
-from ._common import EXIT_BAD_INPUT, EXIT_NEGATIVE, EXIT_OK, dumps, fail, handle_errors, json_option
+from ._common import (EXIT_BAD_INPUT, EXIT_NEGATIVE, EXIT_OK, check_out_file, dumps, fail, handle_errors,
+                      json_option, require_memory)
 
 
 @click.command("construct")
@@ -40,7 +41,10 @@ def command(factset, method, out_path, hidden, seed, whiten, as_json):
         options["whiten"] = True
     if hidden is not None and hidden < 1:
         fail(f"--hidden must be >= 1, got {hidden}", EXIT_BAD_INPUT)
+    check_out_file(out_path)
     fs = FactSet.load(factset)
+    if hidden is not None:
+        require_memory(3 * fs.dim * hidden * 8, f"--hidden {hidden} with d={fs.dim}")
     c = construct(fs, method, hidden=hidden, seed=seed, **options)
     report = verify_storage(c.mlp, fs)
     c.mlp.save(out_path)

@@ -13,7 +13,7 @@ import time
 import click
 
 from ..families import FAMILIES
-from ._common import EXIT_NEGATIVE, dumps, handle_errors, json_option
+from ._common import EXIT_NEGATIVE, dumps, handle_errors, json_option, require_memory
 
 
 @click.command("demo")
@@ -34,6 +34,7 @@ def command(family, d, facts, values, seed, method, as_json):
     from ..feasibility import check_feasible
 
     out: dict = {"family": family, "d": d, "facts": facts, "values": values or facts, "seed": seed}
+    require_memory((facts + (values or facts)) * d * 8, f"--facts {facts} --values {values or facts} --d {d}")
     t0 = time.perf_counter()
     fs = make_factset(family, d, facts, values, seed)
     res = decodability(fs.values, fs.used_values)

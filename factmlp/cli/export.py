@@ -29,6 +29,9 @@ def command(weights, out_dir, target, dtype, as_json):
     from ..export import export_hf
     from ..mlp import GatedMLP
 
+    from ._common import check_out_dir
+
+    check_out_dir(out_dir)
     mlp = GatedMLP.load(weights)
     config = export_hf(mlp, out_dir, dtype=None if dtype == "same" else dtype)
     out = {"format": target, "out_dir": os.path.abspath(out_dir),

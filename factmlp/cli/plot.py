@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from ._common import EXIT_OK, dumps, handle_errors, json_option
+from ._common import EXIT_OK, check_out_dir, dumps, handle_errors, json_option
 
 
 @click.command("plot")
@@ -19,6 +19,7 @@ def command(results, out, as_json):
     """
     from ..plots import plot_results
 
+    check_out_dir(out)
     paths = plot_results(results, out)
     if as_json:
         click.echo(dumps({"figures": paths}))

@@ -15,7 +15,7 @@ import time
 
 import click
 
-from ._common import EXIT_NEGATIVE, dumps, handle_errors, json_option
+from ._common import EXIT_NEGATIVE, dumps, handle_errors, json_option, require_memory
 
 
 @click.command("transformer-demo")
@@ -33,6 +33,7 @@ def command(seed, vocab, d, facts, method, edit_fraction, as_json):
     from ..editing import choose_edits, run_edit
     from ..transformer import OneLayerTransformer, fact_keys_values, make_fact_queries, recall
 
+    require_memory((2 * vocab + 2 * facts) * d * 8, f"--vocab {vocab} --facts {facts} --d {d}")
     t0 = time.perf_counter()
     model = OneLayerTransformer(vocab, d, seed=seed)
     fq = make_fact_queries(vocab, facts, seed=seed + 1)

@@ -6,7 +6,7 @@ import sys
 
 import click
 
-from ._common import EXIT_BAD_INPUT, EXIT_NEGATIVE, dumps, fail, handle_errors, json_option
+from ._common import EXIT_BAD_INPUT, EXIT_NEGATIVE, check_out_dir, dumps, fail, handle_errors, json_option
 
 
 @click.command("verify")
@@ -27,7 +27,11 @@ def command(claim_ids, profile, seed, out_dir, method, as_json):
     from proofs_checks import claims as _claims  # noqa: F401
     from proofs_checks.report import headline, write_reports
 
-    ids = [c.strip() for c in claim_ids.split(",") if c.strip()] if claim_ids else None
+    ids = [c.strip() for c in claim_ids.split(",") if c.strip()] if claim_ids is not None else None
+    if ids is not None and not ids:
+        fail(f"--claims {claim_ids!r} selects no claim; give ids such as C1,C3 or leave --claims out for all",
+             EXIT_BAD_INPUT)
+    check_out_dir(out_dir)
     if ids:
         unknown = [i for i in ids if i not in REGISTRY]
         if unknown:
