@@ -139,3 +139,41 @@ def test_cli_export_bad_input_exits_2(tmp_path, args):
     res = runner.invoke(main, [a.format(tmp=tmp_path) for a in args])
     assert res.exit_code == 2, res.output
     assert not (tmp_path / "o" / "model.safetensors").exists()
+
+
+def test_float32_export_refuses_weights_beyond_its_range(tmp_path):
+    mlp = _mlp("silu")
+    big = GatedMLP(mlp.gate_proj, mlp.up_proj * 1e39, mlp.down_proj, "silu")
+    with pytest.raises(InvalidInputError, match=r"up_proj\.weight: max \|w\| = .*e\+39"):
+        export_hf(big, tmp_path / "o", dtype="float32")
+    assert not (tmp_path / "o").exists()  # nothing written, not even the directory
+    export_hf(big, tmp_path / "o64", dtype="float64")  # float64 holds them
+    assert np.array_equal(read_hf(tmp_path / "o64").up_proj, big.up_proj)
+    edge = GatedMLP(mlp.gate_proj * 0 + np.finfo(np.float32).max, mlp.up_proj, mlp.down_proj, "silu")
+    export_hf(edge, tmp_path / "edge", dtype="float32")  # exactly float32's max is representable
+    assert np.isfinite(read_hf(tmp_path / "edge").gate_proj).all()
+
+
+def test_read_hf_refuses_extra_tensors(tmp_path):
+    from safetensors.numpy import load_file, save_file
+
+    export_hf(_mlp("relu"), tmp_path)
+    t = load_file(str(tmp_path / "model.safetensors"))
+    t["down_proj.bias"] = np.zeros(6)
+    save_file(t, str(tmp_path / "model.safetensors"))
+    with pytest.raises(FileFormatError, match=r"down_proj\.bias"):
+        read_hf(tmp_path)
+
+
+def test_export_is_byte_deterministic_and_all_or_nothing(tmp_path):
+    mlp = _mlp("gelu")
+    export_hf(mlp, tmp_path / "a")
+    export_hf(mlp, tmp_path / "b")
+    for name in ("model.safetensors", "config.json"):
+        assert (tmp_path / "a" / name).read_bytes() == (tmp_path / "b" / name).read_bytes()
+    (tmp_path / "c" / "config.json").mkdir(parents=True)
+    from factmlp.errors import OutputPathError
+
+    with pytest.raises(OutputPathError):
+        export_hf(mlp, tmp_path / "c")
+    assert sorted(p.name for p in (tmp_path / "c").iterdir()) == ["config.json"]
