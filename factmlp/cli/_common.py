@@ -176,12 +176,18 @@ def check_out_file(path: str, *, probe: bool = True) -> str:
 
 
 def check_out_dir(path: str) -> str:
-    """Check ``--out DIR`` before any work: an existing directory or one that can be created there."""
+    """Check ``--out DIR`` before any work: an existing directory or one that can be created there.
+
+    The directory itself (or, when it does not exist yet, its nearest
+    existing ancestor) must accept a new file.
+    """
     from .._atomic import check_output_dir, probe_writable
 
     check_output_dir(path)
-    if os.path.isdir(path):
-        probe_writable(path)
+    existing = os.path.abspath(path)
+    while not os.path.isdir(existing):
+        existing = os.path.dirname(existing)
+    probe_writable(existing)
     return path
 
 

@@ -6,7 +6,8 @@ import sys
 
 import click
 
-from ._common import EXIT_NEGATIVE, EXIT_OK, check_out_dir, dumps, fail, handle_errors, json_option, warn
+from ._common import (EXIT_NEGATIVE, EXIT_OK, check_out_dir, dumps, fail, handle_errors, json_option,
+                      require_memory, warn)
 
 
 def _split(text: str) -> list[str]:
@@ -22,7 +23,7 @@ def _split(text: str) -> list[str]:
 @click.option("--methods", default="encdec,hebbian,ntk", show_default=True, help="Comma-separated construction methods.")
 @click.option("--seeds", type=click.IntRange(min=1), default=1, show_default=True,
               help="Number of construction seeds (0 .. seeds-1) per configuration.")
-@click.option("--factset-seed", type=int, default=0, show_default=True, help="Seed of the generated fact sets.")
+@click.option("--factset-seed", type=click.IntRange(min=0), default=0, show_default=True, help="Seed of the generated fact sets.")
 @click.option("--factset", "factsets", multiple=True, type=click.Path(exists=False),
               help="A fact set .npz (or a directory of them) to use instead of --families/--d/--alpha; repeatable.")
 @click.option("--out", type=click.Path(file_okay=False), required=True, help="Output directory (cache/ and results.csv).")
@@ -79,6 +80,9 @@ def command(families, dims, alphas, methods, seeds, factset_seed, factsets, out,
     else:
         configs = grid_configs(_split(families), dim_list, alpha_list, method_list, seeds,
                                factset_seed=factset_seed, options=options, rho=not no_rho)
+    if configs:
+        big = max(configs, key=lambda c: (c["F"] + c["N"]) * c["d"])
+        require_memory((big["F"] + big["N"]) * big["d"] * 8, f"d={big['d']} with F={big['F']} facts")
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", DamagedCacheWarning)
         rep = run_sweep(configs, out, scheduler=scheduler, workers=workers, preload=tuple(preload),

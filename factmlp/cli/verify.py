@@ -12,7 +12,7 @@ from ._common import EXIT_BAD_INPUT, EXIT_NEGATIVE, check_out_dir, dumps, fail, 
 @click.command("verify")
 @click.option("--claims", "claim_ids", default=None, help="Comma-separated claim ids, e.g. C1,C3 [default: all].")
 @click.option("--profile", type=click.Choice(["quick", "full"]), default="quick", show_default=True)
-@click.option("--seed", type=int, default=0, show_default=True)
+@click.option("--seed", type=click.IntRange(min=0), default=0, show_default=True)
 @click.option("--out", "out_dir", type=click.Path(file_okay=False), default="report", show_default=True,
               help="Directory for certificate.json, report.md, report.tex.")
 @click.option("--method", default=None, help="Override the construction the claims exercise (for testing).")

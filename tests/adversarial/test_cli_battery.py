@@ -150,6 +150,11 @@ CASES = [
     ("hidden-1e10", ["construct", "{i}/fs.npz", "--hidden", str(10**10), "--out", "{o}/w.safetensors"],
      ["--hidden", "memory"]),
     ("vocab-1e9", ["transformer-demo", "--vocab", str(10**9)], []),
+    ("capacity-d-1e5", ["capacity", "--d", str(10**5), "--alpha", "1", "--methods", "encdec", "--no-progress",
+                        "--out", "{o}/cap"], ["F=10000000000", "memory"]),
+    ("seed-negative-verify", ["verify", "--claims", "C1", "--seed", "-1", "--out", "{o}/rep"], ["--seed"]),
+    ("seed-negative-capacity", ["capacity", "--d", "3", "--alpha", "1/3", "--methods", "encdec",
+                                "--factset-seed", "-1", "--out", "{o}/cap"], ["--factset-seed"]),
     # outputs that cannot be written
     ("make-out-under-file", ["make-factset", "--d", "4", "--facts", "4", "--out", "{i}/afile/fs.npz"], ["afile"]),
     ("export-out-under-file", ["export", "{i}/w.safetensors", "--to", "hf", "{i}/afile/hf"], ["afile"]),
@@ -216,10 +221,16 @@ def _readonly_dir(tmp_path):
     pytest.skip("no read-only directory available to this user")
 
 
-def test_construct_into_read_only_dir(inp, tmp_path):
+@pytest.mark.parametrize("command", [
+    ["construct", "{i}/fs.npz", "--out", "{ro}/w.safetensors"],
+    ["make-factset", "--d", "4", "--facts", "4", "--out", "{ro}/fs.npz"],
+    ["verify", "--claims", "C1", "--out", "{ro}/report"],
+    ["capacity", "--d", "3", "--alpha", "1/3", "--methods", "encdec", "--no-rho", "--out", "{ro}/cap"],
+], ids=["construct", "make-factset", "verify", "capacity"])
+def test_read_only_output_dir(inp, tmp_path, command):
     ro = _readonly_dir(tmp_path)
     before = set(os.listdir(ro))
-    res = _invoke(["construct", inp / "fs.npz", "--out", os.path.join(ro, "w.safetensors")])
+    res = _invoke([a.format(i=inp, ro=ro) for a in command])
     line = _assert_one_line_error(res)
     assert "cannot write" in line
     assert set(os.listdir(ro)) == before
