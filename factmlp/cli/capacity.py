@@ -87,8 +87,10 @@ def command(families, dims, alphas, methods, seeds, factset_seed, factsets, out,
         warnings.simplefilter("always", DamagedCacheWarning)
         rep = run_sweep(configs, out, scheduler=scheduler, workers=workers, preload=tuple(preload),
                         progress=not no_progress and not as_json)
+    damaged = []
     for w in caught:
         if issubclass(w.category, DamagedCacheWarning):
+            damaged.append(str(w.message))
             warn(str(w.message))
         else:
             warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
@@ -97,6 +99,7 @@ def command(families, dims, alphas, methods, seeds, factset_seed, factsets, out,
         "csv": rep.csv_path, "runs": len(rep.rows), "cached": rep.n_cached, "ran": rep.n_run,
         "ok": n_ok, "not_found": sum(1 for r in rep.rows if r.get("status") == "not_found"),
         "errors": rep.n_errors, "error_messages": rep.errors[:20], "seconds": rep.seconds,
+        "warnings": damaged,
     }
     if as_json:
         click.echo(dumps(summary))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from ._common import dumps, handle_errors, json_option
+from ._common import check_out_dir, dumps, handle_errors, json_option
 
 
 @click.command("export")
@@ -28,8 +28,6 @@ def command(weights, out_dir, target, dtype, as_json):
 
     from ..export import export_hf
     from ..mlp import GatedMLP
-
-    from ._common import check_out_dir
 
     check_out_dir(out_dir)
     mlp = GatedMLP.load(weights)

@@ -308,6 +308,7 @@ def test_damaged_capacity_cache_entry_is_rerun_with_a_warning(tmp_path, damage):
     assert len(lines) == 1 and lines[0].startswith("factmlp: warning: ") and "damaged" in lines[0], res.stderr
     summary = json.loads(res.stdout)
     assert summary["ran"] == 1 and summary["cached"] == 0 and summary["ok"] == 1
+    assert len(summary["warnings"]) == 1 and "damaged" in summary["warnings"][0]
     assert json.loads(entry.read_text())["row"]["status"] == "ok"  # rewritten whole
     assert not [n for n in os.listdir(out / "cache") if n.startswith(".")]
 
