@@ -27,7 +27,7 @@ import numpy as np
 
 from .errors import FileFormatError
 
-__all__ = ["physical_memory_bytes", "read_npz", "npz_bytes"]
+__all__ = ["physical_memory_bytes", "human_bytes", "read_npz", "npz_bytes"]
 
 _NPY_MAGIC = b"\x93NUMPY"
 _ZIP_DATE = (1980, 1, 1, 0, 0, 0)

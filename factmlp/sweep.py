@@ -44,7 +44,7 @@ from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Any, Iterable, Sequence
 
-from .errors import FactMLPError, InvalidInputError
+from .errors import FactMLPError, FileFormatError, InvalidInputError
 
 __all__ = [
     "COLUMNS",
@@ -411,8 +411,6 @@ def rebuild_csv(out: str) -> str:
 
 def read_results(path: str) -> list[dict]:
     """Rows of a ``results.csv`` (or of ``DIR/results.csv``) with numeric columns typed."""
-    from .errors import FileFormatError
-
     if os.path.isdir(path):
         path = os.path.join(path, "results.csv")
     if not os.path.exists(path):

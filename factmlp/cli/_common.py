@@ -81,7 +81,7 @@ def debug_enabled() -> bool:
         return True
     ctx = click.get_current_context(silent=True)
     while ctx is not None:
-        if ctx.params.get("debug") or (isinstance(ctx.obj, dict) and ctx.obj.get("debug")):
+        if ctx.params.get("debug"):
             return True
         ctx = ctx.parent
     return False
@@ -108,9 +108,7 @@ def error_message(exc: BaseException) -> str:
         return exc.format_message() + hint
     if isinstance(exc, click.ClickException):
         return exc.format_message()
-    if isinstance(exc, click.Abort):
-        return "interrupted"
-    if isinstance(exc, KeyboardInterrupt):
+    if isinstance(exc, (click.Abort, KeyboardInterrupt)):
         return "interrupted"
     if isinstance(exc, MemoryError):
         detail = str(exc) or "an allocation failed"
@@ -162,7 +160,7 @@ def require_memory(nbytes: float, what: str) -> None:
         )
 
 
-def check_out_file(path: str, *, probe: bool = True) -> str:
+def check_out_file(path: str) -> str:
     """Check ``--out PATH`` before any work: a regular file or nothing, in a writable directory.
 
     Raises :class:`~factmlp.errors.OutputPathError` (exit 2) otherwise.
@@ -170,8 +168,7 @@ def check_out_file(path: str, *, probe: bool = True) -> str:
     from .._atomic import check_target, probe_writable
 
     check_target(path)
-    if probe:
-        probe_writable(os.path.dirname(os.path.abspath(path)))
+    probe_writable(os.path.dirname(os.path.abspath(path)))
     return path
 
 
