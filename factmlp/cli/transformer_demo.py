@@ -29,11 +29,11 @@ from ._common import EXIT_NEGATIVE, dumps, handle_errors, json_option, require_m
 @handle_errors
 def command(seed, vocab, d, facts, method, edit_fraction, as_json):
     """Facts -> construct -> plug into a 1-layer Transformer -> recall -> edit by MLP swap."""
+    require_memory((2 * vocab + 2 * facts) * d * 8, f"--vocab {vocab} --facts {facts} --d {d}")
     from ..constructions import construct
     from ..editing import choose_edits, run_edit
     from ..transformer import OneLayerTransformer, fact_keys_values, make_fact_queries, recall
 
-    require_memory((2 * vocab + 2 * facts) * d * 8, f"--vocab {vocab} --facts {facts} --d {d}")
     t0 = time.perf_counter()
     model = OneLayerTransformer(vocab, d, seed=seed)
     fq = make_fact_queries(vocab, facts, seed=seed + 1)

@@ -52,6 +52,20 @@ def _npy_bytes(arr) -> bytes:
     return b.getvalue()
 
 
+def _weights_header(path, shape, length):
+    """A safetensors file whose header declares ``gate_proj.weight`` of ``shape`` over 64 data bytes
+    (and, if ``length`` is given, a header length of ``length`` bytes)."""
+    import struct
+
+    header = {"__metadata__": {"activation": "silu"},
+              "gate_proj.weight": {"dtype": "F64", "shape": shape, "data_offsets": [0, 64]},
+              "up_proj.weight": {"dtype": "F64", "shape": [2, 4], "data_offsets": [64, 128]},
+              "down_proj.weight": {"dtype": "F64", "shape": [4, 2], "data_offsets": [128, 192]}}
+    text = json.dumps(header).encode()
+    text += b" " * (-len(text) % 8)
+    path.write_bytes(struct.pack("<Q", len(text) if length is None else length) + text + b"\0" * 192)
+
+
 @pytest.fixture()
 def inp(tmp_path_factory):
     """A directory of inputs (good and bad) that the commands read but never write."""
@@ -82,6 +96,8 @@ def inp(tmp_path_factory):
     _save_st(d / "gate_bias.safetensors", _weights(extra={"gate_proj.bias": np.zeros(8)}))
     _save_st(d / "unknown.safetensors", _weights(extra={"lm_head.weight": np.zeros((2, 4))}))
     _save_st(d / "big.safetensors", _weights(scale=1e300))
+    _weights_header(d / "huge.safetensors", shape=[10**12, 4], length=None)
+    _weights_header(d / "header_lie.safetensors", shape=[8, 4], length=10**15)
     (d / "binary.csv").write_bytes(bytes(range(256)) * 8)
     (d / "nul.csv").write_bytes(b"family,method,F,status\nspherical,encdec,\0,ok\n")
     (d / "nonnumeric.csv").write_text("family,d,alpha,F,N,method,seed,status,h_star,facts_per_param\n"
@@ -127,6 +143,10 @@ CASES = [
     ("text-file", ["check-weights", "{i}/text.npz", "{i}/w.safetensors"], ["not a fact set"]),
     ("missing-file", ["rho", "{i}/nope.npz"], ["no such file"]),
     ("directory-as-npz", ["rho", "{i}"], ["directory"]),
+    ("weights-declared-shape-1e12", ["check-weights", "{i}/fs.npz", "{i}/huge.safetensors"], ["safetensors"]),
+    ("weights-header-length-lie", ["check-weights", "{i}/fs.npz", "{i}/header_lie.safetensors"], ["safetensors"]),
+    ("capacity-factset-npy", ["capacity", "--factset", "{i}/a.npy", "--methods", "encdec", "--no-progress",
+                              "--out", "{o}/cap"], [".npy file"]),
     ("npz-as-weights", ["check-weights", "{i}/fs.npz", "{i}/fs.npz"], ["safetensors"]),
     # bad numbers
     ("seed-negative-make", ["make-factset", "--d", "4", "--facts", "4", "--seed", "-1", "--out", "{o}/fs.npz"],
@@ -149,7 +169,7 @@ CASES = [
     ("facts-1e12-demo", ["demo", "--d", "4", "--facts", str(10**12)], ["--facts", "memory"]),
     ("hidden-1e10", ["construct", "{i}/fs.npz", "--hidden", str(10**10), "--out", "{o}/w.safetensors"],
      ["--hidden", "memory"]),
-    ("vocab-1e9", ["transformer-demo", "--vocab", str(10**9)], []),
+    ("vocab-1e9", ["transformer-demo", "--vocab", str(10**9)], ["--vocab", "memory"]),
     ("capacity-d-1e5", ["capacity", "--d", str(10**5), "--alpha", "1", "--methods", "encdec", "--no-progress",
                         "--out", "{o}/cap"], ["F=10000000000", "memory"]),
     ("seed-negative-verify", ["verify", "--claims", "C1", "--seed", "-1", "--out", "{o}/rep"], ["--seed"]),
