@@ -149,3 +149,10 @@ def test_safetensors_bytes_are_canonical_and_readable():
     assert set(back) == set(t) and all(back[k].dtype == t[k].dtype and np.array_equal(back[k], t[k]) for k in t)
     with pytest.raises(InvalidInputError):
         safetensors_bytes({"c": np.ones(2, np.complex128)})
+
+
+@pytest.mark.skipif(not os.path.exists("/dev/null"), reason="no /dev/null")
+def test_device_nodes_are_refused():
+    # check_target only inspects (lstat); nothing is written here even if it regressed
+    with pytest.raises(OutputPathError, match="device node"):
+        check_target("/dev/null")
