@@ -23,11 +23,24 @@ from __future__ import annotations
 import contextlib
 import math
 import os
-from typing import Any, Iterator, Sequence
+from collections.abc import Iterator, Sequence
+from typing import Any, cast
 
 __all__ = [
-    "COLUMN_WIDTH", "TEXT_WIDTH", "RC", "METHOD_COLORS", "REFERENCE_COLOR", "LINESTYLES", "MARKERS",
-    "style", "method_color", "series_styles", "d_style", "log_ticks", "legend_outside", "save",
+    "COLUMN_WIDTH",
+    "TEXT_WIDTH",
+    "RC",
+    "METHOD_COLORS",
+    "REFERENCE_COLOR",
+    "LINESTYLES",
+    "MARKERS",
+    "style",
+    "method_color",
+    "series_styles",
+    "d_style",
+    "log_ticks",
+    "legend_outside",
+    "save",
 ]
 
 COLUMN_WIDTH = 3.4  # inches: one column of a two-column paper
@@ -80,7 +93,7 @@ def style() -> Iterator[None]:
     """Context in which figures are drawn with :data:`RC` (matplotlib's rc_context)."""
     import matplotlib
 
-    with matplotlib.rc_context(RC):
+    with matplotlib.rc_context(cast(Any, RC)):  # RC's keys are rcParams names
         yield
 
 
@@ -96,7 +109,7 @@ def _base(name: str) -> str:
     return name.split("(")[0].split("+")[0]
 
 
-def series_styles(names: Sequence[str]) -> dict[str, dict[str, str]]:
+def series_styles(names: Sequence[str]) -> dict[str, dict[str, Any]]:
     """name -> {color, linestyle, marker}: variants of one method share its colour, differ in style.
 
     The base of ``gd(h=64)`` and of ``encdec+whiten`` is the text before the
@@ -113,7 +126,7 @@ def series_styles(names: Sequence[str]) -> dict[str, dict[str, str]]:
     return out
 
 
-def d_style(index: int) -> dict[str, str]:
+def d_style(index: int) -> dict[str, Any]:
     """Line style and marker of the ``index``-th dimension d (in increasing d)."""
     return {"linestyle": LINESTYLES[index % len(LINESTYLES)], "marker": MARKERS[index % len(MARKERS)]}
 
@@ -158,8 +171,13 @@ def log_ticks(ax: Any, axis: str = "x", values: Sequence[float] = (), max_fixed:
     axis_obj.set_minor_formatter(ticker.NullFormatter())
 
 
-def legend_outside(target: Any, handles: Sequence[Any] | None = None, labels: Sequence[str] | None = None,
-                   where: str = "right", ncol: int = 1) -> Any:
+def legend_outside(
+    target: Any,
+    handles: Sequence[Any] | None = None,
+    labels: Sequence[str] | None = None,
+    where: str = "right",
+    ncol: int = 1,
+) -> Any:
     """A legend outside the data: right of or below ``target`` (a Figure, or one Axes).
 
     Without ``handles`` the labelled artists of ``target`` (of a Figure's

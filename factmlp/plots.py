@@ -94,7 +94,8 @@ def _legend_handles(methods: list[str], ds: list[int], bounds: bool) -> tuple[li
         handles.append(Line2D([], [], color=ps.method_color(m, methods), lw=2))
         labels.append(_label(m) + (" (trained baseline)" if m == "gd" else ""))
     for i, d in enumerate(ds):
-        handles.append(Line2D([], [], color="0.35", **ps.d_style(i)))
+        st = ps.d_style(i)
+        handles.append(Line2D([], [], color="0.35", linestyle=st["linestyle"], marker=st["marker"]))
         labels.append(f"d = {d}")
     if bounds:
         for b, ls in _BOUNDS:
@@ -118,7 +119,7 @@ def _per_family_loglog(plt, rows, key, ylabel, with_bounds):
     with ps.style():
         width = min(ps.TEXT_WIDTH, 2.3 * len(families) + 0.6)
         fig, axes = plt.subplots(1, len(families), figsize=(width, 2.4), squeeze=False, sharey=True)
-        for ax, fam in zip(axes[0], families):
+        for ax, fam in zip(axes[0], families, strict=True):
             for m in methods:
                 for i, d in enumerate(ds):
                     pts = groups.get((fam, m, d))
