@@ -61,7 +61,7 @@ def plot_recall(rows: list[dict], out: str) -> None:
     width = 0.27
     with ps.style():
         fig, axes = plt.subplots(1, len(sizes), figsize=(ps.TEXT_WIDTH, 2.6), squeeze=False, sharey=True)
-        for ax, size in zip(axes[0], sizes):
+        for ax, size in zip(axes[0], sizes, strict=True):
             rs = [r for r in rows if _size(r) == size]
             x = np.arange(len(rs))
             for j, (key, lab) in enumerate(series):
@@ -110,11 +110,11 @@ def plot_noise(rows: list[dict], out: str) -> None:
     styles = ps.series_styles([r["method"] for r in rows])
     with ps.style():
         fig, axes = plt.subplots(1, len(sizes), figsize=(ps.TEXT_WIDTH, 2.5), squeeze=False, sharey=True)
-        for ax, size in zip(axes[0], sizes):
+        for ax, size in zip(axes[0], sizes, strict=True):
             rs = [r for r in rows if _size(r) == size]
             sigmas = sorted({_num(r["sigma"]) for r in rs if _num(r["sigma"]) > 0})
             for m in dict.fromkeys(r["method"] for r in rs):
-                pts = sorted(((_num(r["sigma"]), _num(r["recall"])) for r in rs if r["method"] == m))
+                pts = sorted((_num(r["sigma"]), _num(r["recall"])) for r in rs if r["method"] == m)
                 pts = [p for p in pts if p[0] > 0]  # log axis: sigma = 0 is the clean recall (1 for all)
                 lo = _num(next(r for r in rs if r["method"] == m)["lipschitz_lower"])
                 ax.plot([p[0] for p in pts], [p[1] for p in pts], label=f"{m} (L \u2265 {lo:.3g})", **styles[m])

@@ -196,7 +196,8 @@ def save(fig: Any, out_dir: str | os.PathLike, name: str, formats: Sequence[str]
     """Write ``fig`` as ``out_dir/name.pdf`` and ``out_dir/name.png``; return the paths.
 
     The legend drawn by :func:`legend_outside` is kept inside the saved area
-    (``bbox_inches='tight'`` from :data:`RC`).
+    (``bbox_inches='tight'`` from :data:`RC`).  PDFs carry no creation date, so
+    redrawing a figure from the same data gives the same bytes.
     """
     out_dir = os.fspath(out_dir)
     os.makedirs(out_dir, exist_ok=True)
@@ -204,6 +205,7 @@ def save(fig: Any, out_dir: str | os.PathLike, name: str, formats: Sequence[str]
     with style():
         for ext in formats:
             path = os.path.join(out_dir, f"{name}.{ext}")
-            fig.savefig(path)
+            # no creation date in PDFs: the same figure gives the same bytes
+            fig.savefig(path, metadata={"CreationDate": None} if ext == "pdf" else None)
             paths.append(path)
     return paths

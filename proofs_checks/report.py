@@ -124,7 +124,8 @@ def to_latex(cert: dict) -> str:
         # the statement row sits on the claim's source line, so each claim stays one line of report.tex
         lines.append(
             f"{c['id']} & {_RAGGED}{_tex_escape(c['title'])} & {c['status']} & {_RAGGED}{evidence} \\\\ "
-            f"\\multicolumn{{4}}{{@{{}}p{{\\linewidth}}@{{}}}}{{{_RAGGED}\\hspace*{{1em}}${c['statement_latex']}$}} \\\\"
+            f"\\multicolumn{{4}}{{@{{}}p{{\\linewidth}}@{{}}}}"
+            f"{{{_RAGGED}\\hspace*{{1em}}${c['statement_latex']}$}} \\\\"
         )
     lines += [
         r"\bottomrule",

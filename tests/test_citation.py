@@ -29,34 +29,98 @@ CFF = ROOT / "CITATION.cff"
 CITING = ROOT / "docs" / "citing.md"
 
 _DATE = {"type": "string", "pattern": r"^\d{4}-\d{2}-\d{2}$"}
-_PERSON_KEYS = ["address", "affiliation", "alias", "city", "country", "email", "family-names", "fax",
-                "given-names", "name-particle", "name-suffix", "orcid", "post-code", "region", "tel", "website"]
-_ENTITY_KEYS = ["address", "alias", "city", "country", "date-end", "date-start", "email", "fax", "location",
-                "name", "orcid", "post-code", "region", "tel", "website"]
+_PERSON_KEYS = [
+    "address",
+    "affiliation",
+    "alias",
+    "city",
+    "country",
+    "email",
+    "family-names",
+    "fax",
+    "given-names",
+    "name-particle",
+    "name-suffix",
+    "orcid",
+    "post-code",
+    "region",
+    "tel",
+    "website",
+]
+_ENTITY_KEYS = [
+    "address",
+    "alias",
+    "city",
+    "country",
+    "date-end",
+    "date-start",
+    "email",
+    "fax",
+    "location",
+    "name",
+    "orcid",
+    "post-code",
+    "region",
+    "tel",
+    "website",
+]
 _AUTHORS = {
     "type": "array",
     "minItems": 1,
     "items": {
         "oneOf": [
-            {"type": "object", "minProperties": 1, "additionalProperties": False,
-             "properties": {k: {"type": "string", "minLength": 1} for k in _PERSON_KEYS}},
-            {"type": "object", "required": ["name"], "additionalProperties": False,
-             "properties": {k: {"type": "string", "minLength": 1} for k in _ENTITY_KEYS}},
+            {
+                "type": "object",
+                "minProperties": 1,
+                "additionalProperties": False,
+                "properties": {k: {"type": "string", "minLength": 1} for k in _PERSON_KEYS},
+            },
+            {
+                "type": "object",
+                "required": ["name"],
+                "additionalProperties": False,
+                "properties": {k: {"type": "string", "minLength": 1} for k in _ENTITY_KEYS},
+            },
         ]
     },
 }
 _IDENTIFIERS = {
     "type": "array",
     "minItems": 1,
-    "items": {"type": "object", "required": ["type", "value"],
-              "properties": {"type": {"enum": ["doi", "url", "swh", "other"]},
-                             "value": {"type": "string", "minLength": 1},
-                             "description": {"type": "string"}},
-              "additionalProperties": False},
+    "items": {
+        "type": "object",
+        "required": ["type", "value"],
+        "properties": {
+            "type": {"enum": ["doi", "url", "swh", "other"]},
+            "value": {"type": "string", "minLength": 1},
+            "description": {"type": "string"},
+        },
+        "additionalProperties": False,
+    },
 }
-_TOP_KEYS = ["abstract", "authors", "cff-version", "commit", "contact", "date-released", "doi", "identifiers",
-             "keywords", "license", "license-url", "message", "preferred-citation", "references", "repository",
-             "repository-artifact", "repository-code", "title", "type", "url", "version"]
+_TOP_KEYS = [
+    "abstract",
+    "authors",
+    "cff-version",
+    "commit",
+    "contact",
+    "date-released",
+    "doi",
+    "identifiers",
+    "keywords",
+    "license",
+    "license-url",
+    "message",
+    "preferred-citation",
+    "references",
+    "repository",
+    "repository-artifact",
+    "repository-code",
+    "title",
+    "type",
+    "url",
+    "version",
+]
 CFF_SUBSET_SCHEMA = {
     "type": "object",
     "required": ["cff-version", "message", "title", "authors"],
@@ -75,10 +139,17 @@ CFF_SUBSET_SCHEMA = {
         "identifiers": _IDENTIFIERS,
         "references": {
             "type": "array",
-            "items": {"type": "object", "required": ["type", "title", "authors"],
-                      "properties": {"type": {"type": "string", "minLength": 1}, "title": {"type": "string"},
-                                     "authors": _AUTHORS, "identifiers": _IDENTIFIERS,
-                                     "year": {"type": "integer"}}},
+            "items": {
+                "type": "object",
+                "required": ["type", "title", "authors"],
+                "properties": {
+                    "type": {"type": "string", "minLength": 1},
+                    "title": {"type": "string"},
+                    "authors": _AUTHORS,
+                    "identifiers": _IDENTIFIERS,
+                    "year": {"type": "integer"},
+                },
+            },
         },
     },
 }
@@ -157,8 +228,9 @@ def test_disagreement_is_caught():
     assert disagreements({**cff, "title": "another title"}, bib, factmlp.__version__)
 
 
-@pytest.mark.skipif(shutil.which("cffconvert") is None,
-                    reason="cffconvert not on PATH (not in the dev extra: it pins jsonschema 3.2)")
+@pytest.mark.skipif(
+    shutil.which("cffconvert") is None, reason="cffconvert not on PATH (not in the dev extra: it pins jsonschema 3.2)"
+)
 def test_cffconvert_validates(tmp_path):
     ok = subprocess.run(["cffconvert", "--validate", "-i", str(CFF)], capture_output=True, text=True, timeout=60)
     assert ok.returncode == 0, ok.stdout + ok.stderr

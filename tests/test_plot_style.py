@@ -25,8 +25,18 @@ def test_variants_share_colour_differ_in_style():
     assert st["encdec"]["marker"] != st["encdec+whiten"]["marker"]
 
 
-@pytest.mark.parametrize("value, label", [(32, "32"), (1024, "1,024"), (0.05, "0.05"), (100, "100"),
-                                          (1e4, "$10^{4}$"), (2e5, r"$2\times 10^{5}$"), (1e-3, "$10^{-3}$")])
+@pytest.mark.parametrize(
+    "value, label",
+    [
+        (32, "32"),
+        (1024, "1,024"),
+        (0.05, "0.05"),
+        (100, "100"),
+        (1e4, "$10^{4}$"),
+        (2e5, r"$2\times 10^{5}$"),
+        (1e-3, "$10^{-3}$"),
+    ],
+)
 def test_tick_labels(value, label):
     assert ps._plain(value) == label
 
@@ -46,7 +56,11 @@ def test_save_writes_pdf_and_png(tmp_path):
         assert [t.get_text() for t in ax.xaxis.get_ticklabels() if t.get_text()] == ["32", "64", "128"]
         ps.legend_outside(fig)
     paths = ps.save(fig, tmp_path, "f")
+    again = ps.save(fig, tmp_path / "again", "f")
     plt.close(fig)
     assert [p.rsplit(".", 1)[1] for p in paths] == ["pdf", "png"]
     assert (tmp_path / "f.pdf").read_bytes()[:5] == b"%PDF-"
     assert (tmp_path / "f.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    for first, second in zip(paths, again, strict=True):  # no creation date: same figure, same bytes
+        with open(first, "rb") as a, open(second, "rb") as b:
+            assert a.read() == b.read(), first

@@ -42,7 +42,10 @@ def compile_report(tex: str, workdir: Path) -> list[str]:
     (workdir / "doc.tex").write_text(PREAMBLE + "\\begin{document}\n\\input{report.tex}\n\\end{document}\n")
     run = subprocess.run(
         ["pdflatex", "-halt-on-error", "-interaction=nonstopmode", "doc.tex"],
-        cwd=workdir, capture_output=True, text=True, timeout=120,
+        cwd=workdir,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     log = (workdir / "doc.log").read_text(encoding="utf-8", errors="replace")
     problems = []
@@ -72,15 +75,18 @@ def _failing_entry() -> dict:
     def broken(ctx):
         raise ValueError(r"x_1 > 0 & 50% of {keys} at C:\path ~ 2^3 #4 | $5 < 6")
 
-    claim = Claim(id="C99", title="A claim that raises: rho_j < 1 | 100% & more", statement=lambda: r"a \le b",
-                  run=broken)
+    claim = Claim(
+        id="C99", title="A claim that raises: rho_j < 1 | 100% & more", statement=lambda: r"a \le b", run=broken
+    )
     return _run_one(claim, "quick", 0, None)
 
 
 def test_every_statement_fits(certificate, tmp_path):
     evidence = certificate["claims"][0]
-    entries = [{**evidence, "id": cid, "title": c.title, "statement_latex": c.statement()}
-               for cid, c in sorted(REGISTRY.items(), key=lambda kv: (len(kv[0]), kv[0]))]
+    entries = [
+        {**evidence, "id": cid, "title": c.title, "statement_latex": c.statement()}
+        for cid, c in sorted(REGISTRY.items(), key=lambda kv: (len(kv[0]), kv[0]))
+    ]
     entries.append(_failing_entry())
     assert entries[-1]["status"] == "fail" and "error" in entries[-1]
     cert = {**certificate, "claims": entries}
