@@ -29,11 +29,13 @@ at h* against the Lipschitz lower bound, log scale, points labelled by s).
 torch runs on one thread.
 
     python benchmarks/bench_tradeoff.py            # about 3 minutes on 2 shared cores
+    python benchmarks/bench_tradeoff.py --plot-only  # redraw the figure from tradeoff.csv
 """
 
 from __future__ import annotations
 
 import argparse
+import csv
 import os
 import time
 
@@ -44,6 +46,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
 
+from factmlp import plot_style as ps  # noqa: E402
 from factmlp.capacity import min_width  # noqa: E402
 from factmlp.constructions import construct  # noqa: E402
 from factmlp.decodability import rho as rho_of  # noqa: E402
@@ -96,36 +99,44 @@ def _sweep(name: str, fs, seed: int, noise_fn) -> list[dict]:
 
 def _plot(rows: list[dict], path_png: str) -> None:
     sets = list(dict.fromkeys(r["set"] for r in rows))
-    fig, axes = plt.subplots(1, 2, figsize=(10, 4))
-    markers = {"spiked": "o", "condition30": "D", "transformer": "s"}
-    for st in sets:
-        rs = [r for r in rows if r["set"] == st]
-        for ax, key, lab in ((axes[0], "facts_per_param", "facts per parameter at h*"),
-                             (axes[1], "rho_whitened", "rho of whitened used values")):
-            x = [r["lipschitz_lower"] for r in rs]
-            y = [r[key] for r in rs]
-            ax.plot(x, y, marker=markers.get(st, "^"), label=st)
-            for r, xi, yi in zip(rs, x, y):
-                ax.annotate(f"s={r['whiten']:g}", (xi, yi), textcoords="offset points", xytext=(4, 4), fontsize=7)
-            ax.set_xscale("log")
-            ax.set_xlabel("Lipschitz lower bound at default width (log; higher = less usable)")
-            ax.set_ylabel(lab)
-            ax.grid(True, which="both", alpha=0.3)
-    axes[0].legend()
-    axes[0].set_title("capacity vs usability (encdec, whiten=s)")
-    axes[1].set_title("decodability vs usability")
-    fig.tight_layout()
-    fig.savefig(path_png, dpi=130)
-    fig.savefig(os.path.splitext(path_png)[0] + ".pdf")
+    styles = ps.series_styles(sets)
+    with ps.style():
+        fig, axes = plt.subplots(1, 2, figsize=(ps.TEXT_WIDTH * 0.85, 2.6))
+        for st in sets:
+            rs = sorted((r for r in rows if r["set"] == st), key=lambda r: float(r["whiten"]))
+            for ax, key, lab in ((axes[0], "facts_per_param", "facts per parameter at h*"),
+                                 (axes[1], "rho_whitened", "rho of whitened used values")):
+                x = [float(r["lipschitz_lower"]) for r in rs]
+                y = [float(r[key]) for r in rs]
+                ax.plot(x, y, label=st, **styles[st])
+                # s grows along each line: label its two ends only (inner points often coincide)
+                for r, xi, yi in ((rs[0], x[0], y[0]), (rs[-1], x[-1], y[-1])):
+                    ax.annotate(f"s={float(r['whiten']):g}", (xi, yi), textcoords="offset points", xytext=(3, 3),
+                                fontsize=6)
+                ax.set_xlabel("Lipschitz lower bound at default width")
+                ax.set_ylabel(lab)
+        for ax in axes:
+            ps.log_ticks(ax, "x", [float(r["lipschitz_lower"]) for r in rows], max_fixed=0)
+        axes[0].set_title("capacity vs usability (encdec, whiten = s)")
+        axes[1].set_title("decodability vs usability")
+        fig.tight_layout()
+        ps.legend_outside(fig)
+    stem = os.path.splitext(path_png)[0]
+    paths = ps.save(fig, os.path.dirname(stem) or ".", os.path.basename(stem))
     plt.close(fig)
-    print(f"wrote {path_png} (+ .pdf)")
+    print("wrote " + ", ".join(paths))
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--out-dir", default=os.path.join(os.path.dirname(__file__), "results"))
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--plot-only", action="store_true", help="redraw tradeoff.png/.pdf from tradeoff.csv")
     args = ap.parse_args()
+    if args.plot_only:
+        with open(os.path.join(args.out_dir, "tradeoff.csv"), newline="") as fh:
+            _plot(list(csv.DictReader(fh)), os.path.join(args.out_dir, "tradeoff.png"))
+        return
     torch.set_num_threads(1)
     os.makedirs(args.out_dir, exist_ok=True)
     seed = args.seed

@@ -268,6 +268,8 @@ def min_width(
     rho : decodability of the used values, if already known (else computed)
     options : passed to ``construct`` (``widths=`` is taken by the search)
 
+    Notes
+    -----
     Returns a :class:`CapacityResult`: ``h*``, ``params = 3 d h*``,
     ``F / params``, ``F log2 N / params``, ``params / (F log2 N / 32)``,
     rho, wall time and every probe.  Stored means every fact certified by

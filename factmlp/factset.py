@@ -40,6 +40,8 @@ class FactSet:
     mapping : integer array of shape (F,), entries in [0, N)
     meta : optional dict of JSON-serialisable provenance (family, seed, ...)
 
+    Notes
+    -----
     Keys and values are kept in float64 unless both were given as float32.
     """
 

@@ -66,6 +66,8 @@ class TorchGatedMLP(nn.Module):
     activation : ``identity``, ``relu``, ``silu`` or ``gelu`` (exact)
     dtype : ``float32`` (default) or ``float64``
 
+    Notes
+    -----
     Submodules ``gate_proj`` (d -> h), ``up_proj`` (d -> h), ``down_proj``
     (h -> d), all bias-free ``nn.Linear``, and ``act_fn``: the names of
     Hugging Face's ``LlamaMLP``.  Weights start at ``nn.Linear``'s default

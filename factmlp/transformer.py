@@ -187,6 +187,8 @@ class OneLayerTransformer(nn.Module):
     embedding : embedding family of E's rows (:func:`factmlp.families.make_embeddings`)
     dtype : ``float64`` (default) or ``float32`` for every tensor
 
+    Notes
+    -----
     E is drawn from ``embedding``; P, W_q, W_k, W_v, W_o have i.i.d. N(0, 1/d)
     entries.  All are buffers (never trained); the MLP lives in ``self.mlp``
     (a :class:`TorchGatedMLP` or ``None`` until :meth:`set_mlp`).

@@ -75,15 +75,17 @@ def test_counting_bound_lines_and_points(tmp_path):
     for label, b in (("counting bound, 32 bits/param (N = F)", 32), ("counting bound, 2 bits/param (N = F)", 2)):
         x, y = bounds[label].get_data()
         assert all(abs(yy - b / math.log2(xx)) < 1e-12 for xx, yy in zip(x, y))
-    # one errorbar series per method; each point the median over the two seeds
+    # one errorbar series per (method, d); each point the median over the two seeds
     series = {c.get_label(): c for c in ax.containers}
-    assert set(series) == {"encdec", "gd"}
-    x, y = series["encdec"].lines[0].get_data()
+    assert set(series) == {f"{m}, d = {d}" for m in ("encdec", "gd") for d in (8, 16)}
     fam = sorted({r["family"] for r in rows})[0]
-    for xx, yy in zip(x, y):
-        vals = [r["facts_per_param"] for r in rows
-                if r["family"] == fam and r["method"] == "encdec" and r["F"] == xx and r["status"] == "ok"]
-        assert len(vals) == 2 and yy == pytest.approx(sum(vals) / 2)
+    for d in (8, 16):
+        x, y = series[f"encdec, d = {d}"].lines[0].get_data()
+        assert len(x) == 2
+        for xx, yy in zip(x, y):
+            vals = [r["facts_per_param"] for r in rows if r["family"] == fam and r["method"] == "encdec"
+                    and r["d"] == d and r["F"] == xx and r["status"] == "ok"]
+            assert len(vals) == 2 and yy == pytest.approx(sum(vals) / 2)
     for fig in figs.values():
         plt.close(fig)
 
@@ -97,3 +99,36 @@ def test_no_successful_rows(tmp_path):
         plot_results(str(src), str(tmp_path / "figs"))
     with pytest.raises(InvalidInputError):
         read_results(str(tmp_path / "nothing_here.csv"))
+
+
+def _overlaps(a, b) -> bool:
+    return a.x0 < b.x1 and b.x0 < a.x1 and a.y0 < b.y1 and b.y0 < a.y1
+
+
+@pytest.mark.parametrize("shared_f", [False, True], ids=["distinct-F", "F-shared-by-two-d"])
+def test_tick_labels_and_legend_do_not_collide(tmp_path, shared_f):
+    """Drawn figures: no two tick labels of an axis overlap, and the legend covers no panel."""
+    import matplotlib.pyplot as plt
+
+    from factmlp.plots import make_figures
+
+    rows = _rows()
+    if shared_f:  # the standard sweep's case: F = 128 reached from d = 32 and d = 64
+        rows = [dict(r, F=64) if r.get("d") == 8 and r.get("alpha") == "1/2" else r for r in rows]
+    _write_csv(tmp_path / "results.csv", rows)
+    figs = make_figures(read_results(str(tmp_path / "results.csv")))
+    for name, fig in figs.items():
+        fig.canvas.draw()
+        renderer = fig.canvas.get_renderer()
+        assert fig.legends, name
+        legend_box = fig.legends[0].get_window_extent(renderer)
+        for ax in fig.axes:
+            assert not _overlaps(legend_box, ax.get_window_extent(renderer)), name
+            for axis in (ax.xaxis, ax.yaxis):
+                labels = [t for t in axis.get_ticklabels(which="both") if t.get_visible() and t.get_text()]
+                assert labels or (axis is ax.yaxis and ax is not fig.axes[0]), name  # shared y: first panel only
+                boxes = [t.get_window_extent(renderer) for t in labels]
+                for i in range(len(boxes)):
+                    for j in range(i + 1, len(boxes)):
+                        assert not _overlaps(boxes[i], boxes[j]), (name, labels[i].get_text(), labels[j].get_text())
+        plt.close(fig)

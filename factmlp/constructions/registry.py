@@ -215,6 +215,8 @@ def construct(
     seed : int or ``numpy.random.Generator`` for every random choice
     options : method-specific options, passed to the builder
 
+    Notes
+    -----
     Raises :class:`~factmlp.errors.InfeasibleFactSetError` before any work
     when a used value is not decodable, :class:`~factmlp.errors.InvalidInputError`
     for a bad method, width, seed or option, and

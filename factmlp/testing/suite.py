@@ -296,6 +296,8 @@ def check_construction(
     raise_on_failure : raise ``AssertionError`` (whose message is the report,
         with each failing example) when a check fails
 
+    Notes
+    -----
     Returns the :class:`SuiteReport` (one :class:`CheckResult` per check).
     Call it from a plain test, not from inside a Hypothesis ``@given`` test.
     """
