@@ -26,6 +26,7 @@ The verifier must never say "stored" wrongly, so:
 from __future__ import annotations
 
 import math
+import time
 import warnings
 from dataclasses import dataclass, field
 from fractions import Fraction
@@ -36,6 +37,7 @@ import numpy as np
 
 from . import xp as _xp
 from ._exact import ExactMLP
+from ._fpenv import check_subnormals
 from .errors import InvalidInputError, NonFiniteError, ShapeError, format_indices
 from .factset import FactSet
 from .mlp import GatedMLP, activation_fn
@@ -58,6 +60,7 @@ DEFAULT_MEMORY_BUDGET = 256 * 2**20
 DEFAULT_MAX_RECOMPUTE = 10_000
 _CHUNK = 64  # ambiguous facts recomputed together
 _PRECISIONS = (256, 1024)  # interval precisions (bits) tried in turn for silu / gelu
+_SECONDS_PER_FACT = 10.0  # time budget of one recomputation pass, per fact (a backstop: sizes are capped)
 
 # activation -> Lipschitz constant L (an upper bound of sup |act'|)
 ACTIVATION_BOUNDS = {
@@ -368,6 +371,9 @@ def verify_storage(
         bad ``batch_size`` / ``max_recompute``
     ShapeError : ``mlp.dim != factset.dim``
     NonFiniteError : a weight is NaN or infinite
+    FloatingPointEnvironmentError : float64 arithmetic flushes subnormals
+        (FTZ / DAZ on, e.g. after ``torch.set_flush_denormal(True)``): the
+        error bounds would not hold, so nothing is certified
     """
     if not isinstance(mlp, GatedMLP):
         raise InvalidInputError(f"mlp must be a factmlp.GatedMLP, got {type(mlp).__name__}")
@@ -382,6 +388,7 @@ def verify_storage(
                       ("down_proj.weight", mlp.down_proj)):
         _check_finite(name, arr)
     max_recompute = _check_positive_int(max_recompute, "max_recompute", 0)
+    check_subnormals("verify_storage")
     n_facts = factset.n_facts
     if batch_size is None:
         batch_size = _auto_batch(n_facts, factset.n_values, mlp.hidden, mlp.dim,
@@ -491,7 +498,8 @@ def _recompute(ev: _FloatEvaluator, exact: ExactMLP, keys: np.ndarray, targets: 
     for prec in precisions:
         if not todo:
             break
-        res = exact.margins(keys[todo], targets[todo], [cand[r] for r in todo], prec=prec)
+        deadline = time.monotonic() + _SECONDS_PER_FACT * len(todo)
+        res = exact.margins(keys[todo], targets[todo], [cand[r] for r in todo], prec=prec, deadline=deadline)
         still = []
         for r, ball in zip(todo, res):
             if ball is not None:
