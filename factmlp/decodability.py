@@ -158,20 +158,20 @@ def _check_indices(indices: Any, n: int) -> np.ndarray:
 
 
 def unit_scale(values: np.ndarray, name: str = "values") -> tuple[np.ndarray, int]:
-    """``(V * 2**-e, e)`` with ``max |V * 2**-e|`` in ``[0.5, 1)``, exactly.
+    """``(V * 2**-e, e)`` with ``max |V * 2**-e|`` in ``[1, 2)``, exactly.
 
     rho is scale-invariant and scaling by a power of two is exact (no
     rounding) unless an entry becomes subnormal and loses bits, so the
     scaled values have exactly the rho of ``V`` and every quantity computed
     from them is the same for ``V * 2**k`` as for ``V``.  Raises
     :class:`ValueRangeError` naming the rows that would lose bits (entries
-    below about ``2**-1021`` times the largest entry, with low-order bits
+    below about ``2**-1022`` times the largest entry, with low-order bits
     set), and returns ``(V, 0)`` for an all-zero ``V``.
     """
     amax = float(np.max(np.abs(values)))
     if amax == 0.0:
         return values, 0
-    e = int(np.frexp(amax)[1])
+    e = int(np.frexp(amax)[1]) - 1
     with np.errstate(under="ignore"):
         scaled = np.ldexp(values, -e)
         if e > 0:  # scaling down can round entries that become subnormal
@@ -179,7 +179,7 @@ def unit_scale(values: np.ndarray, name: str = "values") -> tuple[np.ndarray, in
             if bad.any():
                 rows = np.flatnonzero(bad).tolist()
                 raise ValueRangeError(
-                    f"{name}: rows {format_indices(rows)} hold entries more than about 2^1021 times smaller "
+                    f"{name}: rows {format_indices(rows)} hold entries more than about 2^1022 times smaller "
                     f"than the largest entry ({amax:.3g}); rescaled to unit size they are not float64 numbers "
                     f"exactly, so rho cannot be certified (round these entries to 0 first)",
                     indices=rows,
@@ -188,10 +188,13 @@ def unit_scale(values: np.ndarray, name: str = "values") -> tuple[np.ndarray, in
 
 
 def _unit_rows(dv: np.ndarray) -> np.ndarray:
-    """Rows ``dv_l / ||dv_l||`` (no row may be 0), each row prescaled exactly by a power of two.
+    """Rows ``dv_l / ||dv_l||`` (no row may be 0), each row prescaled by a power of two.
 
-    ``dv_l * 2**(1 - e_l)`` has max-abs in ``[1, 2)`` (a scaling up, so exact
-    when ``|dv| < 2``), hence its squared norm is >= 1 and cannot underflow.
+    ``dv_l * 2**(1 - e_l)`` has max-abs in ``[1, 2)``, hence its squared norm
+    is >= 1 and cannot underflow or overflow.  The scaling is exact except
+    that a subnormal component may lose its last bit when ``|dv| >= 2``
+    (scaled down by 2): an absolute ``2**-1075`` against a norm >= 1, inside
+    the ``_UNDERFLOW`` allowance.
     """
     e = np.frexp(np.max(np.abs(dv), axis=1))[1]
     with np.errstate(under="ignore"):

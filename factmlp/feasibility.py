@@ -64,7 +64,7 @@ def is_vertex_lp(values: Any, j: int) -> bool:
     distinct from the others iff it is infeasible.  An exact duplicate is
     never a vertex.  Independent of the min-norm-point solver (used as a check).
     The values are first scaled exactly by a power of two to max-abs in
-    ``[0.5, 1)`` (:func:`factmlp.decodability.unit_scale`).
+    ``[1, 2)`` (:func:`factmlp.decodability.unit_scale`).
     """
     from scipy.optimize import linprog
 
