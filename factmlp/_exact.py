@@ -165,6 +165,7 @@ def _tail_enclosure(name: str, m: int, e: int) -> tuple[_Endpoint, _Endpoint]:
         t = n.bit_length() - (n * 14426) // 10000
     else:
         t = -((n * n * 7213) // 10000)
+    t = max(t, -(1 << 40))  # a weaker bound, still far below every grid floor; keeps t a float-sized int
     if m > 0:
         return (m, e, t), (m, e, None)
     return (0, 0, t), (0, 0, None)
