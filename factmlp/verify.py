@@ -204,8 +204,15 @@ class _FloatEvaluator:
             raise InvalidInputError(f"sizes d={d}, h={h} too large for the floating-point error bound")
         self.g_d, self.g_h = _gamma(d), _gamma(h)
         self.f_d, self.f_h, self.f_1 = _floor(d), _floor(h), _floor(1)
-        # max_j ||v_j||_2 (its rounding is covered by _SAFETY, underflow by f_d)
-        self.vmax = float(np.sqrt(np.max(np.sum(v * v, axis=1)) + self.f_d))
+        # max_j ||v_j||_2, from V scaled exactly by a power of two to max-abs in [1, 2) so the squares
+        # cannot overflow (its rounding is covered by _SAFETY, underflow by f_d); inf beyond the float range
+        amax = float(np.max(np.abs(v)))
+        ev = int(np.frexp(amax)[1]) - 1 if amax > 0 else 0
+        with np.errstate(under="ignore", over="ignore"):
+            vs = np.ldexp(v, -ev)
+            self.vmax = float(np.ldexp(np.sqrt(np.max(np.sum(vs * vs, axis=1)) + self.f_d), ev))
+        if ev < 0:  # scaled up: add the floor on the original scale too (subnormal entries lost nothing)
+            self.vmax += self.f_d
 
     def _outputs(self, x: Any) -> tuple[Any, Any]:
         """``(Y, e)``: computed ``g(X)`` (n, d) and a bound ``e_r`` such that
