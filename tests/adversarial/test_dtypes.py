@@ -116,3 +116,15 @@ def test_gated_mlp_owns_read_only_copies_of_the_weights():
             w[0, 0] = 1.0
     again = GatedMLP(mlp.gate_proj, mlp.up_proj, mlp.down_proj, "relu")
     assert not np.shares_memory(again.gate_proj, mlp.gate_proj)
+
+
+@wide
+def test_mutant_that_rounds_wide_floats_is_caught(monkeypatch):
+    """The known-bad variant (round long doubles silently, as before) certifies a negative exact margin."""
+    import factmlp.validation as validation
+
+    monkeypatch.setattr(validation, "_exact_float64", lambda arr, name: arr.astype(np.float64))
+    gate = np.array([[1 + _t(-62)], [1], [_t(-70)]], dtype=LD)
+    mlp = GatedMLP(gate, np.ones((3, 1), dtype=LD), np.array([[-1, 1, 1]], dtype=LD), "identity")
+    fs = FactSet(np.array([[1.0]]), np.array([[1.0], [-1.0]]), np.array([0]))
+    assert verify_storage(mlp, fs).certified  # wrong: the exact margin is 2 (-2^-62 + 2^-70) < 0

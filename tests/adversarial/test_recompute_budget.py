@@ -63,6 +63,18 @@ def test_the_hanging_silu_case_finishes():
 @pytest.mark.parametrize("act", ["silu", "gelu"])
 @pytest.mark.parametrize("prec", [128, 256, 1024])
 def test_enclosures_contain_the_truth_and_stay_small(act, prec):
+    _check_enclosures(act, prec)
+
+
+def test_mutant_tail_without_its_error_term_is_caught(monkeypatch):
+    """The known-bad variant act(a) = a (or 0) in the tails, with no error term, fails the containment check."""
+    monkeypatch.setattr(exact_mod, "_tail_enclosure",
+                        lambda name, m, e: ((max(m, 0), e, None), (max(m, 0), e, None)))
+    with pytest.raises(AssertionError):
+        _check_enclosures("silu", 256)
+
+
+def _check_enclosures(act, prec):
     t_pos, t_neg = _tail_limits(act, prec)
     pts = [0.0, 5e-324, -5e-324, 1e-300, -3.5, 2.0, t_pos - 0.5, float(t_pos), t_pos + 0.25, 1e3,
            -float(t_neg), -t_neg + 0.5, -5000.0, -1e20, 1e20, -1e300, 1e300, 2.0**-1000]
