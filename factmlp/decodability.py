@@ -31,7 +31,9 @@ from typing import Any
 import numpy as np
 
 from ._minnorm import wolfe_gram
-from .errors import EmptyInputError, InvalidInputError, MappingRangeError, DTypeError, ShapeError, format_indices
+from ._fpenv import check_subnormals
+from .errors import (EmptyInputError, InvalidInputError, MappingRangeError, DTypeError, ShapeError, ValueRangeError,
+                     format_indices)
 from .validation import check_matrix
 from .xp import namespace, to_numpy
 
@@ -39,6 +41,8 @@ __all__ = ["DecodabilityResult", "decodability", "rho", "find_duplicates"]
 
 _EPS = 2.0**-53  # unit roundoff of float64
 _ZERO_NORM = 1e-13  # ||x|| below this: the origin is in the hull up to rounding
+_SMALL_SQ = 2.0**-900  # squared difference norms below this are recomputed after exact rescaling
+_UNDERFLOW = 2.0**-100  # allowance for underflow in scores / norms of rescaled differences (d < 2**70)
 
 
 def _gamma(n: int) -> float:
@@ -153,10 +157,54 @@ def _check_indices(indices: Any, n: int) -> np.ndarray:
     return np.unique(arr)
 
 
+def unit_scale(values: np.ndarray, name: str = "values") -> tuple[np.ndarray, int]:
+    """``(V * 2**-e, e)`` with ``max |V * 2**-e|`` in ``[1, 2)``, exactly.
+
+    rho is scale-invariant and scaling by a power of two is exact (no
+    rounding) unless an entry becomes subnormal and loses bits, so the
+    scaled values have exactly the rho of ``V`` and every quantity computed
+    from them is the same for ``V * 2**k`` as for ``V``.  Raises
+    :class:`ValueRangeError` naming the rows that would lose bits (entries
+    below about ``2**-1022`` times the largest entry, with low-order bits
+    set), and returns ``(V, 0)`` for an all-zero ``V``.
+    """
+    amax = float(np.max(np.abs(values)))
+    if amax == 0.0:
+        return values, 0
+    e = int(np.frexp(amax)[1]) - 1
+    with np.errstate(under="ignore"):
+        scaled = np.ldexp(values, -e)
+        if e > 0:  # scaling down can round entries that become subnormal
+            bad = ~(np.ldexp(scaled, e) == values).all(axis=1)
+            if bad.any():
+                rows = np.flatnonzero(bad).tolist()
+                raise ValueRangeError(
+                    f"{name}: rows {format_indices(rows)} hold entries more than about 2^1022 times smaller "
+                    f"than the largest entry ({amax:.3g}); rescaled to unit size they are not float64 numbers "
+                    f"exactly, so rho cannot be certified (round these entries to 0 first)",
+                    indices=rows,
+                )
+    return scaled, e
+
+
+def _unit_rows(dv: np.ndarray) -> np.ndarray:
+    """Rows ``dv_l / ||dv_l||`` (no row may be 0), each row prescaled by a power of two.
+
+    ``dv_l * 2**(1 - e_l)`` has max-abs in ``[1, 2)``, hence its squared norm
+    is >= 1 and cannot underflow or overflow.  The scaling is exact except
+    that a subnormal component may lose its last bit when ``|dv| >= 2``
+    (scaled down by 2): an absolute ``2**-1075`` against a norm >= 1, inside
+    the ``_UNDERFLOW`` allowance.
+    """
+    e = np.frexp(np.max(np.abs(dv), axis=1))[1]
+    with np.errstate(under="ignore"):
+        ds = np.ldexp(dv, (1 - e)[:, None])
+        return ds / np.sqrt(np.einsum("ld,ld->l", ds, ds))[:, None]
+
+
 def _unit_diffs(v: np.ndarray, j: int, idx: np.ndarray) -> np.ndarray:
     """Rows ``(v_j - v_l) / ||v_j - v_l||`` for ``l`` in ``idx`` (none may equal ``j``'s row)."""
-    dv = v[j] - v[idx]
-    return dv / np.sqrt(np.einsum("ld,ld->l", dv, dv))[:, None]
+    return _unit_rows(v[j] - v[idx])
 
 
 def _exact_scores(xp, vx, js: np.ndarray, ux) -> np.ndarray:
@@ -170,10 +218,20 @@ def _exact_scores(xp, vx, js: np.ndarray, ux) -> np.ndarray:
     for s in range(0, len(js), step):
         jb = js[s : s + step]
         diff = vx[xp.asarray(jb)][:, None, :] - vx[None, :, :]
-        num = xp.einsum("bnd,bd->bn", diff, ux[s : s + step])
-        den = xp.sqrt(xp.einsum("bnd,bnd->bn", diff, diff))
-        q = xp.where(den > 0, num / xp.where(den > 0, den, 1.0), xp.inf)
-        out[s : s + step] = to_numpy(q)
+        ub = ux[s : s + step]
+        num = xp.einsum("bnd,bd->bn", diff, ub)
+        den2 = xp.einsum("bnd,bnd->bn", diff, diff)
+        den = xp.sqrt(den2)
+        q = to_numpy(xp.where(den > 0, num / xp.where(den > 0, den, 1.0), xp.inf))
+        # small differences: squares may underflow; redo them exactly rescaled (a few rows)
+        rb, rn = np.nonzero(to_numpy(den2) < _SMALL_SQ)
+        if rb.size:
+            small = to_numpy(diff[xp.asarray(rb), xp.asarray(rn)])
+            nz = np.any(small != 0, axis=1)
+            if nz.any():
+                w = _unit_rows(small[nz])
+                q[rb[nz], rn[nz]] = np.einsum("kd,kd->k", w, to_numpy(ub)[rb[nz]])
+        out[s : s + step] = q
     return out
 
 
@@ -235,7 +293,7 @@ def _upper_bound(v: np.ndarray, j: int, gidx: np.ndarray, lam: np.ndarray) -> fl
     x = lam @ w
     nx = float(np.sqrt(x @ x))
     tot = float(lam.sum())
-    ub = (nx * (1 + _gamma(d + 2)) + tot * (_gamma(d + 4) + 2 * _gamma(s))) / (tot * (1 - _gamma(s)))
+    ub = (nx * (1 + _gamma(d + 2)) + tot * (_gamma(d + 4) + 2 * _gamma(s) + _UNDERFLOW)) / (tot * (1 - _gamma(s)))
     ub *= 1 + 8 * _EPS
     return min(ub, 1.0)
 
@@ -248,7 +306,7 @@ def _lower_bound(qmin: float, d: int, unorm: float) -> float:
     scaled into the unit ball by its norm, bounded above by
     ``unorm (1 + gamma_{d+2})``.  ``u = 0`` gives 0, so the bound is >= 0.
     """
-    allowance = 2 * _gamma(d + 6) * max(1.0, unorm * (1 + _gamma(d + 2)))
+    allowance = (2 * _gamma(d + 6) + _UNDERFLOW) * max(1.0, unorm * (1 + _gamma(d + 2)))
     val = qmin - allowance
     if val <= 0:
         return 0.0
@@ -276,6 +334,7 @@ def decodability(values: Any, indices: Any = None, *, tol: float = 1e-9, backend
     (0 when the origin is in the hull), ``w_l = (v_j - v_l)/||v_j - v_l||``.
     """
     v = check_matrix(values, "values", min_rows=2, dtype=np.float64)
+    check_subnormals("decodability")
     if not isinstance(tol, (int, float, np.floating, np.integer)) or isinstance(tol, bool) or not (0 < float(tol) < 1):
         raise InvalidInputError(f"tol must be a number in (0, 1), got {tol!r}")
     tol = float(tol)
@@ -284,6 +343,7 @@ def decodability(values: Any, indices: Any = None, *, tol: float = 1e-9, backend
     xp = namespace(backend)
 
     dup = find_duplicates(v)
+    v, _ = unit_scale(v)  # exact: the same rho, and identical numbers for V * 2**k
     rho_pv = np.full(n, np.nan)
     lower = np.full(n, np.nan)
     upper = np.full(n, np.nan)

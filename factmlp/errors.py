@@ -23,6 +23,9 @@ __all__ = [
     "InfeasibleFactSetError",
     "TorchUnavailableError",
     "OutputPathError",
+    "ConvergenceError",
+    "FloatingPointEnvironmentError",
+    "ValueRangeError",
 ]
 
 
@@ -116,6 +119,25 @@ class TorchUnavailableError(FactMLPError, ImportError):
 def format_indices(indices: Sequence[Any], limit: int = 10) -> str:
     """Public helper used in messages: ``[1, 5, 9, ... (42 in all)]``."""
     return _short(indices, limit)
+
+
+class FloatingPointEnvironmentError(FactMLPError, RuntimeError):
+    """The process's float64 arithmetic is not IEEE-754 with gradual underflow.
+
+    Raised by the verifier and by :func:`factmlp.decodability` when
+    flush-to-zero (FTZ: subnormal results become 0) or denormals-are-zero
+    (DAZ: subnormal operands read as 0) is on, e.g. after
+    ``torch.set_flush_denormal(True)``: their error bounds assume subnormals.
+    """
+
+
+class ValueRangeError(InvalidInputError):
+    """Finite input whose magnitudes cannot be handled exactly in float64.
+
+    For example values whose entries span more binary orders of magnitude
+    than float64 can hold after rescaling to unit size; ``indices`` lists
+    the offending rows.
+    """
 
 
 class OutputPathError(InvalidInputError):

@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from .decodability import DecodabilityResult, decodability
+from .decodability import DecodabilityResult, decodability, unit_scale
 from .errors import InfeasibleFactSetError, InvalidInputError, MappingRangeError
 from .validation import check_matrix
 
@@ -63,6 +63,8 @@ def is_vertex_lp(values: Any, j: int) -> bool:
     with :func:`scipy.optimize.linprog`; ``v_j`` is a vertex of ``conv(V)``
     distinct from the others iff it is infeasible.  An exact duplicate is
     never a vertex.  Independent of the min-norm-point solver (used as a check).
+    The values are first scaled exactly by a power of two to max-abs in
+    ``[1, 2)`` (:func:`factmlp.decodability.unit_scale`).
     """
     from scipy.optimize import linprog
 
@@ -74,6 +76,8 @@ def is_vertex_lp(values: Any, j: int) -> bool:
     others = np.delete(v, j, axis=0)
     if np.any(np.all(others == v[j], axis=1)):
         return False
+    v, _ = unit_scale(v)  # exact, and vertex-ness is scale-invariant: HiGHS tolerances are absolute
+    others = np.delete(v, j, axis=0)
     a_eq = np.vstack([others.T, np.ones((1, n - 1))])
     b_eq = np.concatenate([v[j], [1.0]])
     res = linprog(np.zeros(n - 1), A_eq=a_eq, b_eq=b_eq, bounds=(0, None), method="highs")

@@ -51,6 +51,14 @@ def activation_fn(name: str) -> Callable[[Any], Any]:
     raise InvalidInputError(f"unknown activation {name!r}; expected one of {ACTIVATIONS}")
 
 
+def _owned(a: Any, xp: Any) -> Any:
+    """A private copy of a weight matrix; read-only for NumPy (CuPy has no read-only flag)."""
+    a = xp.array(a, copy=True)
+    if xp is np:
+        a.setflags(write=False)
+    return a
+
+
 @dataclass(frozen=True, eq=False)
 class GatedMLP:
     """A gated MLP ``g(x) = W_down (act(W_gate x) * (W_up x))``.
@@ -62,6 +70,10 @@ class GatedMLP:
     down_proj : (d, h) array
     activation : one of ``identity``, ``relu``, ``silu``, ``gelu``
     meta : free-form string metadata saved with the weights
+
+    The weights are private copies (read-only for NumPy arrays), so later
+    changes to the caller's arrays do not change the MLP.  Wider floats
+    (``longdouble``) are accepted only when every entry is a float64.
     """
 
     gate_proj: Any
@@ -86,9 +98,9 @@ class GatedMLP:
                     f"inconsistent shapes: gate {gate.shape}, up {up.shape}, down {down.shape}"
                 )
         dtype = np.result_type(gate.dtype, up.dtype, down.dtype)
-        object.__setattr__(self, "gate_proj", gate.astype(dtype, copy=False))
-        object.__setattr__(self, "up_proj", up.astype(dtype, copy=False))
-        object.__setattr__(self, "down_proj", down.astype(dtype, copy=False))
+        object.__setattr__(self, "gate_proj", _owned(gate.astype(dtype, copy=False), xp))
+        object.__setattr__(self, "up_proj", _owned(up.astype(dtype, copy=False), xp))
+        object.__setattr__(self, "down_proj", _owned(down.astype(dtype, copy=False), xp))
         object.__setattr__(self, "meta", {str(k): str(v) for k, v in self.meta.items()})
 
     @property

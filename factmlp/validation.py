@@ -36,8 +36,10 @@ def check_matrix(
     """Validate a real floating 2-D array of shape ``(rows, cols)``.
 
     Returns a C-contiguous NumPy array (``dtype`` if given, else the input's
-    float dtype, float16 promoted to float32).  Raises :class:`DTypeError`
-    for non-floating input (integers, bools, complex, objects, strings),
+    float dtype, float16 promoted to float32, wider floats such as
+    ``longdouble`` converted to float64).  Raises :class:`DTypeError`
+    for non-floating input (integers, bools, complex, objects, strings) and
+    for wider floats holding an entry that float64 does not represent exactly,
     :class:`ShapeError` for wrong dimensionality or sizes,
     :class:`EmptyInputError` for fewer than ``min_rows`` rows or zero columns,
     :class:`NonFiniteError` naming the rows that hold NaN or infinity.
@@ -60,15 +62,37 @@ def check_matrix(
         raise ShapeError(f"{name}: expected {ncols} columns, got shape {arr.shape}")
     if arr.dtype == np.float16:
         arr = arr.astype(np.float32)
-    if dtype is not None:
-        arr = arr.astype(dtype)
     bad = ~np.isfinite(arr).all(axis=1)
     if bad.any():
         rows = np.flatnonzero(bad).tolist()
         raise NonFiniteError(
             f"{name}: rows {format_indices(rows)} hold NaN or infinity", indices=rows
         )
+    if arr.dtype.itemsize > 8:
+        arr = _exact_float64(arr, name)
+    if dtype is not None:
+        arr = arr.astype(dtype)
     return np.ascontiguousarray(arr)
+
+
+def _exact_float64(arr: np.ndarray, name: str) -> np.ndarray:
+    """``arr`` (a wider float, e.g. longdouble) as float64 if every entry is a float64 exactly.
+
+    The round trip ``float64 -> arr.dtype`` is exact, so ``a64 == arr``
+    elementwise holds iff no entry was rounded (or overflowed).  Raises
+    :class:`DTypeError` naming the rows with an entry that is not a float64.
+    """
+    with np.errstate(over="ignore"):
+        a64 = arr.astype(np.float64)
+    bad = ~(a64.astype(arr.dtype) == arr).all(axis=1)
+    if bad.any():
+        rows = np.flatnonzero(bad).tolist()
+        raise DTypeError(
+            f"{name}: dtype {arr.dtype} rows {format_indices(rows)} hold values not exactly "
+            f"representable in float64 (factmlp computes in float64; round them first)",
+            indices=rows,
+        )
+    return a64
 
 
 def check_mapping(mapping: Any, n_facts: int, n_values: int, name: str = "mapping") -> np.ndarray:

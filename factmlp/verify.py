@@ -26,6 +26,7 @@ The verifier must never say "stored" wrongly, so:
 from __future__ import annotations
 
 import math
+import time
 import warnings
 from dataclasses import dataclass, field
 from fractions import Fraction
@@ -36,6 +37,7 @@ import numpy as np
 
 from . import xp as _xp
 from ._exact import ExactMLP
+from ._fpenv import check_subnormals
 from .errors import InvalidInputError, NonFiniteError, ShapeError, format_indices
 from .factset import FactSet
 from .mlp import GatedMLP, activation_fn
@@ -58,6 +60,7 @@ DEFAULT_MEMORY_BUDGET = 256 * 2**20
 DEFAULT_MAX_RECOMPUTE = 10_000
 _CHUNK = 64  # ambiguous facts recomputed together
 _PRECISIONS = (256, 1024)  # interval precisions (bits) tried in turn for silu / gelu
+_SECONDS_PER_FACT = 10.0  # time budget of one recomputation pass, per fact (a backstop: sizes are capped)
 
 # activation -> Lipschitz constant L (an upper bound of sup |act'|)
 ACTIVATION_BOUNDS = {
@@ -201,8 +204,15 @@ class _FloatEvaluator:
             raise InvalidInputError(f"sizes d={d}, h={h} too large for the floating-point error bound")
         self.g_d, self.g_h = _gamma(d), _gamma(h)
         self.f_d, self.f_h, self.f_1 = _floor(d), _floor(h), _floor(1)
-        # max_j ||v_j||_2 (its rounding is covered by _SAFETY, underflow by f_d)
-        self.vmax = float(np.sqrt(np.max(np.sum(v * v, axis=1)) + self.f_d))
+        # max_j ||v_j||_2, from V scaled exactly by a power of two to max-abs in [1, 2) so the squares
+        # cannot overflow (its rounding is covered by _SAFETY, underflow by f_d); inf beyond the float range
+        amax = float(np.max(np.abs(v)))
+        ev = int(np.frexp(amax)[1]) - 1 if amax > 0 else 0
+        with np.errstate(under="ignore", over="ignore"):
+            vs = np.ldexp(v, -ev)
+            self.vmax = float(np.ldexp(np.sqrt(np.max(np.sum(vs * vs, axis=1)) + self.f_d), ev))
+        if ev < 0:  # scaled up: add the floor on the original scale too (subnormal entries lost nothing)
+            self.vmax += self.f_d
 
     def _outputs(self, x: Any) -> tuple[Any, Any]:
         """``(Y, e)``: computed ``g(X)`` (n, d) and a bound ``e_r`` such that
@@ -368,6 +378,9 @@ def verify_storage(
         bad ``batch_size`` / ``max_recompute``
     ShapeError : ``mlp.dim != factset.dim``
     NonFiniteError : a weight is NaN or infinite
+    FloatingPointEnvironmentError : float64 arithmetic flushes subnormals
+        (FTZ / DAZ on, e.g. after ``torch.set_flush_denormal(True)``): the
+        error bounds would not hold, so nothing is certified
     """
     if not isinstance(mlp, GatedMLP):
         raise InvalidInputError(f"mlp must be a factmlp.GatedMLP, got {type(mlp).__name__}")
@@ -382,6 +395,7 @@ def verify_storage(
                       ("down_proj.weight", mlp.down_proj)):
         _check_finite(name, arr)
     max_recompute = _check_positive_int(max_recompute, "max_recompute", 0)
+    check_subnormals("verify_storage")
     n_facts = factset.n_facts
     if batch_size is None:
         batch_size = _auto_batch(n_facts, factset.n_values, mlp.hidden, mlp.dim,
@@ -491,7 +505,8 @@ def _recompute(ev: _FloatEvaluator, exact: ExactMLP, keys: np.ndarray, targets: 
     for prec in precisions:
         if not todo:
             break
-        res = exact.margins(keys[todo], targets[todo], [cand[r] for r in todo], prec=prec)
+        deadline = time.monotonic() + _SECONDS_PER_FACT * len(todo)
+        res = exact.margins(keys[todo], targets[todo], [cand[r] for r in todo], prec=prec, deadline=deadline)
         still = []
         for r, ball in zip(todo, res):
             if ball is not None:

@@ -332,7 +332,10 @@ def test_bad_inputs_get_typed_errors():
     with pytest.raises(ShapeError, match=r"d=4.*d=7"):
         verify_storage(mlp, other)
     bad = GatedMLP(np.array(mlp.gate_proj), np.array(mlp.up_proj), np.array(mlp.down_proj), "relu")
-    bad.up_proj[2, 1] = np.nan  # arrays are mutable after construction: the verifier re-checks
+    with pytest.raises(ValueError):  # the weights are read-only copies
+        bad.up_proj[2, 1] = np.nan
+    bad.up_proj.setflags(write=True)  # a determined caller can still change them: the verifier re-checks
+    bad.up_proj[2, 1] = np.nan
     with pytest.raises(NonFiniteError, match="up_proj") as exc:
         verify_storage(bad, fs)
     assert exc.value.indices == [2]
