@@ -81,23 +81,10 @@ ACTIVATIONS = ("identity", "relu", "silu", "gelu")
 
 # ------------------------------------------------------------------ numeric
 def _act_numeric(name: str, z: Any, xp: Any) -> Any:
-    if name == "identity":
-        return z
-    if name == "relu":
-        return xp.maximum(z, 0)
-    if name == "silu":
-        return z / (1 + xp.exp(-z))
-    if name == "gelu":
-        from scipy.special import erf
+    """``act(z)`` by the float evaluator of the one definition (:func:`factmlp.activations.float_fn`)."""
+    from factmlp import activations as _acts
 
-        from factmlp.xp import to_numpy
-
-        zn = to_numpy(z)
-        out = 0.5 * zn * (1 + erf(zn / np.sqrt(2.0)))
-        return xp.asarray(out)
-    from factmlp.errors import InvalidInputError
-
-    raise InvalidInputError(f"unknown activation {name!r}; expected one of {list(ACTIVATIONS)}")
+    return _acts.float_fn(name)(z)
 
 
 def system_matrix(keys: Any, gates: Any, activation: str = "identity") -> Any:
@@ -158,17 +145,10 @@ def hebbian_system_matrix(keys: Any, a0: Any, a1: Any) -> Any:
 
 # ------------------------------------------------------------------ symbolic
 def _act_symbolic(name: str, z: sp.Expr) -> sp.Expr:
-    if name == "identity":
-        return z
-    if name == "relu":
-        return sp.Max(0, z)
-    if name == "silu":
-        return z / (1 + sp.exp(-z))
-    if name == "gelu":
-        return z / 2 * (1 + sp.erf(z / sp.sqrt(2)))
-    from factmlp.errors import InvalidInputError
+    """``act(z)`` from the one definition (:data:`factmlp.activations.DEFINITIONS`)."""
+    from factmlp import activations as _acts
 
-    raise InvalidInputError(f"unknown activation {name!r}; expected one of {list(ACTIVATIONS)}")
+    return _acts.symbolic(name, z)
 
 
 def _as_sym(a: Any) -> sp.Matrix:
@@ -266,12 +246,15 @@ def interval_full_rank(keys: sp.Matrix, gates: sp.Matrix, activation: str, prec:
     Picks ``F`` columns by a floating pivoted QR, then encloses the ``F x F``
     minor's determinant with mpmath ``iv`` at ``prec`` bits.  Returns
     ``{"columns", "det_lo", "det_hi", "nonzero"}``; ``nonzero`` is True iff the
-    enclosure excludes 0.  silu uses ``iv.exp`` (rigorous); gelu encloses
-    ``mp.erf`` (computed at ``prec + 30`` bits) by ``+- 2^-(prec-20)``.
+    enclosure excludes 0.  The activation is
+    :func:`factmlp.activations.interval_fn` (the same definition as
+    ``factmlp.mlp``): silu via ``iv.exp`` (rigorous); gelu encloses ``mp.erf``
+    (computed at ``prec + 30`` bits) by ``+- 2^-(prec-20)``.
     """
-    import mpmath
     from mpmath import iv
     from scipy.linalg import qr
+
+    from factmlp import activations as _acts
 
     K, G = _as_sym(keys), _as_sym(gates)
     Fn, dn, rn = K.rows, K.cols, G.rows
@@ -289,17 +272,7 @@ def interval_full_rank(keys: sp.Matrix, gates: sp.Matrix, activation: str, prec:
         Ki = [[ivq(K[i, t]) for t in range(dn)] for i in range(Fn)]
         Gi = [[ivq(G[j, t]) for t in range(dn)] for j in range(rn)]
 
-        def act(z):
-            if activation == "silu":
-                return z / (1 + iv.exp(-z))
-            if activation == "gelu":
-                with mpmath.workprec(prec + 30):
-                    lo = mpmath.erf(mpmath.mpf(z.a) / mpmath.sqrt(2))
-                    hi = mpmath.erf(mpmath.mpf(z.b) / mpmath.sqrt(2))
-                pad = iv.mpf(2) ** (-(prec - 20))
-                e = iv.mpf([lo, hi]) + iv.mpf([-1, 1]) * pad
-                return z / 2 * (1 + e)
-            raise ValueError(activation)
+        act = _acts.interval_fn(activation)  # the one definition, evaluated on intervals
 
         S = [[act(sum((Gi[j][t] * Ki[i][t] for t in range(dn)), iv.mpf(0))) for j in range(rn)] for i in range(Fn)]
         M = iv.matrix(Fn, Fn)
