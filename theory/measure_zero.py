@@ -48,7 +48,8 @@ import sympy as sp
 from sympy.polys.domains import QQ
 from sympy.polys.matrices import DomainMatrix
 
-from .derivation import FAILED, PROVED, UNCHECKED, Derivation, Step, StepResult
+from .activation_defs import IntervalEnclosesDefinition
+from .derivation import FAILED, PROVED, UNCHECKED, Claim, Derivation, Step, StepResult
 
 __all__ = [
     "ACTIVATIONS",
@@ -359,8 +360,21 @@ def degenerate_rank(example: dict) -> int:
 
 
 # ------------------------------------------------------------------ step kinds
+class _ClaimStep(Step):
+    """A step whose claim is a proposition (its description), not a numeric relation."""
+
+    def relation(self) -> Claim:
+        """The :class:`~theory.derivation.Claim` named by the description."""
+        return Claim(self.description)
+
+
+def _conjunction(steps: Sequence[Step]) -> Any:
+    """The statement made by a list of claim steps: the conjunction of their claims."""
+    return sp.And(*[st.relation() for st in steps])
+
+
 @dataclass
-class NonzeroPolynomial(Step):
+class NonzeroPolynomial(_ClaimStep):
     """``expr`` (a polynomial in ``gens``) is not the zero polynomial: expand and compare."""
 
     gens: tuple = ()
@@ -381,7 +395,7 @@ class NonzeroPolynomial(Step):
 
 
 @dataclass
-class RankAtLeast(Step):
+class RankAtLeast(_ClaimStep):
     """Exact rank of a rational matrix is ``>= value`` (a witness; exact over QQ)."""
 
     method = "exact-rank"
@@ -400,7 +414,7 @@ class RankAtLeast(Step):
 
 
 @dataclass
-class RankAtMost(Step):
+class RankAtMost(_ClaimStep):
     """``Phi = L R`` with ``L`` having ``value`` columns (checked by exact expansion): rank <= value."""
 
     method = "factorization"
@@ -417,7 +431,7 @@ class RankAtMost(Step):
 
 
 @dataclass
-class KernelContains(Step):
+class KernelContains(_ClaimStep):
     """``Phi x == 0`` identically (symbolic entries expanded): ``x`` is a null vector."""
 
     method = "kernel"
@@ -436,7 +450,7 @@ class KernelContains(Step):
 
 
 @dataclass
-class IntervalNonzeroMinor(Step):
+class IntervalNonzeroMinor(_ClaimStep):
     """A maximal minor of the analytic-activation system encloses away from 0 (mpmath ``iv``)."""
 
     method = "interval"
@@ -485,7 +499,7 @@ def encoder_symbolic_derivation() -> Derivation:
                                    Phi.extract(list(range(4)), [0, 1, 2, 4]).det(method="berkowitz"), ks))
     return Derivation(
         name="measure zero: encoder minors are nonzero polynomials (small sizes)",
-        statement=sp.Ne(sp.Symbol(r"\det \Phi_{:,S}(k_1,\dots,k_F)"), 0),
+        statement=_conjunction(steps),
         symbols=ks,
         assumptions=(
             "identity activation; Phi row i = kron(G k_i, k_i); a maximal minor is a polynomial in the key "
@@ -514,11 +528,12 @@ def encoder_witness_derivation() -> Derivation:
             rng = np.random.default_rng(Fn * 1000 + dn)
             K = _rand_rationals(rng, (Fn, dn))
             G = _rand_rationals(rng, (rn, dn))
+            steps.append(IntervalEnclosesDefinition(act))
             steps.append(IntervalNonzeroMinor(f"{act}: F={Fn}, d={dn}, r={rn}, interval witness, a maximal minor != 0",
                                               K, G, act))
     return Derivation(
         name="measure zero: encoder full row rank witnesses",
-        statement=sp.Eq(sp.Symbol(r"\operatorname{rank}\Phi"), sp.Symbol("F")),
+        statement=_conjunction(steps),
         symbols=[],
         assumptions=(
             "identity: F <= min(r d, d(d+1)/2), minor polynomial in keys and gates, witness => not the zero "
@@ -557,11 +572,16 @@ def identity_rank_bound_derivation() -> Derivation:
     wit26 = rational_witness(26, 8, 4, "identity", seed=26008)
     wit_keys = sp.Matrix([[1, 2], [3, -1], [-2, 5], [sp.Rational(1, 2), sp.Rational(1, 3)]])
     G2 = sp.Matrix([[1, sp.Rational(1, 2)], [sp.Rational(-1, 3), 2]])
+    steps: list[Step] = [
+        RankAtMost("Phi = L(k) M(G), L = monomials k_a k_b (a <= b), d=3: 6 columns", Phi, L, Rm),
+        RankAtLeast("d=2, F=4, r=2 rational keys: rank reaches 3", system_matrix_symbolic(wit_keys, G2, "identity"), 3),
+        KernelContains("null direction A_1 = g_2, A_2 = -g_1 (symbolic keys and gates, d=3, r=2)", Phi, null),
+        RankAtLeast("the cap r d - r(r-1)/2 is attained: d=8, r=4, F=26 exact witness",
+                    system_matrix_symbolic(wit26["keys"], wit26["gates"], "identity"), 26),
+    ]
     return Derivation(
         name="measure zero: identity activation caps the rank at d(d+1)/2 and r d - r(r-1)/2",
-        statement=sp.Le(sp.Symbol(r"\operatorname{rank}\Phi"),
-                        sp.Min(sp.Symbol("d") * (sp.Symbol("d") + 1) / 2,
-                               sp.Symbol("r") * sp.Symbol("d") - sp.Symbol("r") * (sp.Symbol("r") - 1) / 2)),
+        statement=_conjunction(steps),
         symbols=ks,
         assumptions=(
             "identity activation: row i = (G (x) I)(k_i (x) k_i) and k (x) k lies in the symmetric subspace of "
@@ -570,13 +590,7 @@ def identity_rank_bound_derivation() -> Derivation:
             "Checked: the factorization for d = 3, r = 2, F = 7 with symbolic keys and gates; the bound is attained "
             "(exact rank 3 = d(d+1)/2 for d = 2, F = 4, r = 2)."
         ),
-        steps=[
-            RankAtMost("Phi = L(k) M(G), L = monomials k_a k_b (a <= b), d=3: 6 columns", Phi, L, Rm),
-            RankAtLeast("d=2, F=4, r=2 rational keys: rank reaches 3", system_matrix_symbolic(wit_keys, G2, "identity"), 3),
-            KernelContains("null direction A_1 = g_2, A_2 = -g_1 (symbolic keys and gates, d=3, r=2)", Phi, null),
-            RankAtLeast("the cap r d - r(r-1)/2 is attained: d=8, r=4, F=26 exact witness",
-                        system_matrix_symbolic(wit26["keys"], wit26["gates"], "identity"), 26),
-        ],
+        steps=steps,
         references=["symmetric tensors: dim Sym^2(R^d) = d(d+1)/2"],
     )
 
@@ -592,9 +606,14 @@ def ntk_derivation() -> Derivation:
     rng = np.random.default_rng(7)
     Fn, dn = 24, 4  # h = F, d_out = d; relu needs >= d active gates on every key (small F often fails)
     Kw, Gw, Dw = _rand_rationals(rng, (Fn, dn)), _rand_rationals(rng, (Fn, dn)), _rand_rationals(rng, (dn, Fn))
+    steps: list[Step] = [
+        NonzeroPolynomial("d=2, h=F=2, rational G, D: det is a nonzero polynomial in the keys", Phi.det(method="berkowitz"), ks),
+        RankAtLeast("relu, F=h=24, d=4: exact witness, rank = F d = 96",
+                    ntk_system_matrix_symbolic(Kw, Gw, Dw, "relu"), Fn * dn),
+    ]
     return Derivation(
         name="measure zero: NTK kernel system (h = F)",
-        statement=sp.Eq(sp.Symbol(r"\operatorname{rank}\Phi_{NTK}"), sp.Symbol("F") * sp.Symbol("d")),
+        statement=_conjunction(steps),
         symbols=ks,
         assumptions=(
             "rows kron(D[c,:] * act(G k_i), k_i): F d equations, h d unknowns, h = F. identity activation: a "
@@ -603,11 +622,7 @@ def ntk_derivation() -> Derivation:
             "Identity activation caps the rank at d_out d(d+1)/2 (rows are linear in k (x) k), so the identity NTK "
             "system needs F <= d(d+1)/2; the polynomial step below is inside that range."
         ),
-        steps=[
-            NonzeroPolynomial("d=2, h=F=2, rational G, D: det is a nonzero polynomial in the keys", Phi.det(method="berkowitz"), ks),
-            RankAtLeast("relu, F=h=24, d=4: exact witness, rank = F d = 96",
-                        ntk_system_matrix_symbolic(Kw, Gw, Dw, "relu"), Fn * dn),
-        ],
+        steps=steps,
         references=["construction: THEORY_NOTES section 4.3"],
     )
 
@@ -623,18 +638,19 @@ def hebbian_derivation() -> Derivation:
     rng = np.random.default_rng(11)
     Fn, dn, hn = 30, 8, 32
     Kw, A0w, A1w = _rand_rationals(rng, (Fn, dn)), _rand_rationals(rng, (hn, dn)), _rand_rationals(rng, (hn, dn))
+    steps: list[Step] = [
+        NonzeroPolynomial("d=2, h=F=3: det is a nonzero polynomial in the keys", Phi.det(method="berkowitz"), ks),
+        RankAtLeast("F=30, d=8, h=32: exact witness, rank = F", hebbian_system_matrix_symbolic(Kw, A0w, A1w), Fn),
+    ]
     return Derivation(
         name="measure zero: Hebbian ridge features (h >= F)",
-        statement=sp.Eq(sp.Symbol(r"\operatorname{rank}\Phi_{Hebb}"), sp.Symbol("F")),
+        statement=_conjunction(steps),
         symbols=ks,
         assumptions=(
             "rows (A0 k_i) * (A1 k_i), quadratic in k_i: rank <= min(F, h, d(d+1)/2); full row rank for almost "
             "every key set when F <= min(h, d(d+1)/2)."
         ),
-        steps=[
-            NonzeroPolynomial("d=2, h=F=3: det is a nonzero polynomial in the keys", Phi.det(method="berkowitz"), ks),
-            RankAtLeast("F=30, d=8, h=32: exact witness, rank = F", hebbian_system_matrix_symbolic(Kw, A0w, A1w), Fn),
-        ],
+        steps=steps,
         references=["construction: THEORY_NOTES section 4.2"],
     )
 
