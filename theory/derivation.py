@@ -221,7 +221,7 @@ def _sample_points(
     """Up to ``count`` random rational points satisfying every condition (rejection sampling)."""
     rng = random.Random(seed)
     pts: list[dict] = []
-    for it in range(count * 40):
+    for it in range(count * 12):
         if len(pts) >= count:
             break
         scale = rng.choice(_SPECIAL) if it % 2 else None
@@ -274,6 +274,13 @@ def _free(expr: Any) -> list[sp.Symbol]:
 def _falsify(diff: sp.Expr, rel: str, conditions: Sequence[Any], seed: int,
              count: int = _N_SAMPLES) -> dict | None:
     """A sample point (of every symbol of ``diff`` and ``conditions``) where the relation fails, or None."""
+    pt = _falsify_memo(sp.sympify(diff), rel, tuple(sp.sympify(c) for c in conditions), seed, count)
+    return None if pt is None else dict(pt)
+
+
+@functools.lru_cache(maxsize=4096)
+def _falsify_memo(diff: sp.Expr, rel: str, conditions: tuple, seed: int, count: int) -> dict | None:
+    """Memoized :func:`_falsify` (a pure function of the exact expressions and the seed)."""
     syms = set(sp.sympify(diff).free_symbols)
     for c in conditions:
         syms |= sp.sympify(c).free_symbols
@@ -285,6 +292,7 @@ def _falsify(diff: sp.Expr, rel: str, conditions: Sequence[Any], seed: int,
     return None
 
 
+@functools.lru_cache(maxsize=4096)
 def _decide_nonneg(expr: sp.Expr, strict: bool) -> bool | None:
     """SymPy's assumption system on ``expr`` and a few simplified forms of it."""
     forms = [expr]
@@ -303,6 +311,34 @@ def _decide_nonneg(expr: sp.Expr, strict: bool) -> bool | None:
         if v is False and not g.free_symbols:
             return False
     return None
+
+
+@functools.lru_cache(maxsize=4096)
+def _simplifies_to_zero(diff: sp.Expr) -> bool:
+    """``diff`` reduces to 0 under one of a few simplification strategies (memoized; pure in ``diff``)."""
+    for f in (sp.simplify, lambda e: sp.simplify(sp.expand_log(sp.expand(e), force=False)),
+              sp.combsimp, lambda e: sp.simplify(sp.powsimp(sp.expand_power_base(e), force=False))):
+        try:
+            if f(diff) == 0:
+                return True
+        except Exception:  # pragma: no cover
+            pass
+    return False
+
+
+@functools.lru_cache(maxsize=1024)
+def _simplified(expr: sp.Expr) -> sp.Expr:
+    """``sympy.simplify(expr)`` (memoized)."""
+    return sp.simplify(expr)
+
+
+@functools.lru_cache(maxsize=256)
+def _limit(expr: sp.Expr, var: sp.Symbol, point: Any) -> Any:
+    """``sympy.limit(expr, var, point)`` (memoized); the exception's type name when it raises."""
+    try:
+        return sp.limit(expr, var, point)
+    except Exception as exc:  # pragma: no cover - sympy internals
+        return type(exc).__name__
 
 
 # --------------------------------------------------------------------- steps
@@ -377,13 +413,8 @@ class Equality(Step):
 
     def check(self) -> StepResult:
         diff = _apply_subs(sp.sympify(self.lhs) - sp.sympify(self.rhs), self.subs)
-        for f in (sp.simplify, lambda e: sp.simplify(sp.expand_log(sp.expand(e), force=False)),
-                  sp.combsimp, lambda e: sp.simplify(sp.powsimp(sp.expand_power_base(e), force=False))):
-            try:
-                if f(diff) == 0:
-                    return self._confirm(StepResult(PROVED, "simplify(lhs - rhs) == 0"))
-            except Exception:  # pragma: no cover
-                pass
+        if _simplifies_to_zero(diff):
+            return self._confirm(StepResult(PROVED, "simplify(lhs - rhs) == 0"))
         pt = self._counterexample()
         if pt is not None:
             return StepResult(FAILED, f"lhs != rhs at {pt}")
@@ -418,7 +449,7 @@ class Inequality(Step):
         reparam = _apply_subs(diff, self.subs)
         if self.certificate is not None:
             cert = sp.sympify(self.certificate)
-            same = sp.simplify(reparam - cert) == 0
+            same = _simplifies_to_zero(reparam - cert)
             if same and _decide_nonneg(cert, strict):
                 return self._confirm(StepResult(PROVED, "difference equals the certificate, whose sign SymPy decides"))
         elif _decide_nonneg(reparam, strict):
@@ -456,7 +487,7 @@ class Monotone(Step):
 
     def check(self) -> StepResult:
         diff, _ = self._oriented_diff(self.lhs, self.rhs)  # claim: diff >= 0
-        base = sp.simplify(diff.subs(self.var, self.x0))
+        base = _simplified(diff.subs(self.var, self.x0))
         if base.free_symbols:
             base_ok = _decide_nonneg(base, False)
         else:
@@ -485,10 +516,9 @@ class Limit(Step):
         self.expr = sp.sympify(expr)
 
     def check(self) -> StepResult:
-        try:
-            got = sp.limit(self.expr, self.var, self.point)
-        except Exception as exc:  # pragma: no cover - sympy internals
-            return StepResult(UNCHECKED, f"sympy.limit raised {type(exc).__name__}")
+        got = _limit(self.expr, self.var, sp.sympify(self.point))
+        if isinstance(got, str):  # pragma: no cover - sympy internals
+            return StepResult(UNCHECKED, f"sympy.limit raised {got}")
         if isinstance(got, sp.Limit) or got.has(sp.Limit):
             return StepResult(UNCHECKED, "sympy.limit returned an unevaluated limit")
         diff = sp.simplify(got - sp.sympify(self.rhs))
@@ -565,12 +595,9 @@ class Induction(Step):
 
     def _increment_matches(self, diff: sp.Expr) -> bool:
         """``diff(n+1) - diff(n) == increment_factor * (sub-step difference)`` and the factor is positive."""
-        inc = sp.expand_func(diff.subs(self.var, self.var + 1)) - diff
-        inc = sp.simplify(sp.expand_log(inc, force=True))
         claimed, _ = self.increment._oriented_diff(self.increment.lhs, self.increment.rhs)
         scaled = self.increment_factor * sp.sympify(claimed).subs(self.increment_subs)
-        matches = sp.simplify(sp.expand_log(inc - scaled, force=True)) == 0
-        return bool(matches and _decide_nonneg(self.increment_factor, True))
+        return _increment_match(diff, self.var, scaled) and bool(_decide_nonneg(self.increment_factor, True))
 
     def check(self) -> StepResult:
         diff, _ = self._oriented_diff(self.lhs, self.rhs)
@@ -590,6 +617,14 @@ class Induction(Step):
         if not matches:
             return StepResult(UNCHECKED, "the increment sub-step does not match diff(n+1) - diff(n)")
         return StepResult(UNCHECKED, f"increment step: {sub.detail}")
+
+
+@functools.lru_cache(maxsize=256)
+def _increment_match(diff: sp.Expr, var: sp.Symbol, scaled: sp.Expr) -> bool:
+    """``diff(var + 1) - diff(var) == scaled`` by ``simplify`` (memoized; pure in its arguments)."""
+    inc = sp.expand_func(diff.subs(var, var + 1)) - diff
+    inc = sp.simplify(sp.expand_log(inc, force=True))
+    return bool(sp.simplify(sp.expand_log(inc - scaled, force=True)) == 0)
 
 
 # --------------------------------------------------------------------- entailment
@@ -667,27 +702,26 @@ def _apart_somewhere(a: sp.Expr, b: sp.Expr, tries: int = 3) -> bool:
     return False
 
 
+@functools.lru_cache(maxsize=8192)
+def _same_memo(a: sp.Expr, b: sp.Expr) -> bool:
+    """``simplify(a - b) == 0`` unless a limit is involved or a random point tells them apart (memoized)."""
+    if a.has(sp.Limit) or b.has(sp.Limit) or _apart_somewhere(a, b):
+        return False  # limits: structural match only; numerically different: not the same
+    try:
+        return bool(sp.simplify(a - b) == 0)
+    except Exception:  # pragma: no cover - sympy internals
+        return False
+
+
 class _Entailment:
     """Decides whether goals follow from known relations (memoized ``simplify``)."""
-
-    def __init__(self) -> None:
-        self._memo: dict = {}
 
     def same(self, a: Any, b: Any) -> bool:
         """``a == b`` structurally or ``simplify(a - b) == 0``."""
         a, b = sp.sympify(a), sp.sympify(b)
         if a == b:
             return True
-        key = (a, b)
-        if key not in self._memo:
-            if a.has(sp.Limit) or b.has(sp.Limit) or _apart_somewhere(a, b):
-                self._memo[key] = False  # limits: structural match only; numerically different: not the same
-            else:
-                try:
-                    self._memo[key] = sp.simplify(a - b) == 0
-                except Exception:  # pragma: no cover - sympy internals
-                    self._memo[key] = False
-        return self._memo[key]
+        return _same_memo(a, b)
 
     def implies(self, fact: _Norm, goal: _Norm) -> bool:
         """One known relation implies the goal (same sides, or the same difference)."""
@@ -797,7 +831,7 @@ def _not_sampled(expr: Any) -> bool:
 
 
 def falsify_statement(statement: Any, domain: Sequence[Any] = (), seed: int = 0,
-                      count: int = 2 * _N_SAMPLES) -> tuple[dict | None, Any, int]:
+                      count: int = _N_SAMPLES) -> tuple[dict | None, Any, int]:
     """Sample the ORIGINAL statement over its whole domain: ``(point, goal, n_goals_sampled)``.
 
     Each goal's relation is tested at ``count`` random points satisfying the

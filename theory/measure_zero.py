@@ -192,6 +192,12 @@ def exact_rank(matrix: Any) -> int:
     M = _as_sym(matrix)
     if M.rows == 0 or M.cols == 0:
         return 0
+    return _exact_rank_of(sp.ImmutableMatrix(M))
+
+
+@functools.lru_cache(maxsize=256)
+def _exact_rank_of(M: sp.ImmutableMatrix) -> int:
+    """Memoized rank over QQ (a pure function of the exact entries)."""
     dm = DomainMatrix.from_list_sympy(M.rows, M.cols, M.tolist()).convert_to(QQ)
     return int(dm.rank())
 
@@ -388,10 +394,19 @@ class NonzeroPolynomial(_ClaimStep):
         return sp.latex(sp.Ne(sp.Symbol(r"\det"), 0)) if sp.count_ops(self.lhs) > 200 else sp.latex(sp.Ne(self.lhs, 0))
 
     def check(self) -> StepResult:
-        poly = sp.Poly(sp.expand(self.lhs), *self.gens)
-        if poly.is_zero:
+        n_terms, degree = _poly_terms(sp.sympify(self.lhs), self.gens)
+        if n_terms == 0:
             return StepResult(FAILED, "the polynomial is identically zero")
-        return StepResult(PROVED, f"nonzero polynomial: {len(poly.terms())} terms, total degree {poly.total_degree()}")
+        return StepResult(PROVED, f"nonzero polynomial: {n_terms} terms, total degree {degree}")
+
+
+@functools.lru_cache(maxsize=64)
+def _poly_terms(expr: sp.Expr, gens: tuple) -> tuple[int, int]:
+    """``(number of terms, total degree)`` of the expanded polynomial (memoized; pure in ``expr``)."""
+    poly = sp.Poly(sp.expand(expr), *gens)
+    if poly.is_zero:
+        return 0, 0
+    return len(poly.terms()), int(poly.total_degree())
 
 
 @dataclass
