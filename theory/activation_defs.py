@@ -12,7 +12,8 @@ claim to be:
   the falsifier samples the original relation with ``z = 0`` included);
 * :class:`IntervalEnclosesDefinition`: at fixed and seeded sample points
   ``z`` (float64 numbers, taken exactly), the interval evaluator's enclosure
-  at 200 bits contains the definition's value (SymPy, 60 digits), and the
+  at 200 bits contains the definition's value (SymPy, 100 digits, up to its
+  decimal rounding ``10**-95`` relative), and the
   float evaluator ``factmlp.mlp.activation_fn(name)`` lies within
   ``factmlp.verify.activation_error_bound`` of that enclosure.  A wrong
   interval formula (e.g. silu as ``z/(1+e^z)``) or a wrong float formula
@@ -81,10 +82,12 @@ class IntervalEnclosesDefinition(Step):
                 enc = fn_iv(iv.mpf(float(zf)))
                 if not hasattr(enc, "a"):
                     enc = iv.mpf(enc)
+                digits = (self.prec + 100) // 3  # well beyond the enclosure's ~prec/3.3 digits
                 with mpmath.workprec(self.prec + 200):
-                    exact = mpmath.mpf(str(sp.N(acts.symbolic(self.activation, zq), (self.prec + 100) // 3)))
+                    exact = mpmath.mpf(str(sp.N(acts.symbolic(self.activation, zq), digits)))
                     lo, hi = mpmath.mpf(enc.a), mpmath.mpf(enc.b)
-                    inside = bool(lo <= exact <= hi)
+                    slack = abs(exact) * mpmath.mpf(10) ** (5 - digits)  # decimal rounding of the reference value
+                    inside = bool(lo - slack <= exact <= hi + slack)
                 if not inside:
                     return StepResult(FAILED, f"z = {float(zf)!r}: the definition's value {mpmath.nstr(exact, 17)} "
                                               f"is outside the interval enclosure [{mpmath.nstr(lo, 17)}, "
