@@ -34,20 +34,10 @@ def activation_fn(name: str) -> Callable[[Any], Any]:
     identity: x; relu: max(x, 0); silu: x / (1 + exp(-x)); gelu: exact
     ``x * Phi(x) = x (1 + erf(x / sqrt 2)) / 2`` (as ``torch.nn.GELU()``).
     """
-    if name == "identity":
-        return lambda x: x
-    if name == "relu":
-        return lambda x: _xp.get_namespace(x).maximum(x, 0)
-    if name == "silu":
-        def silu(x: Any) -> Any:
-            xp = _xp.get_namespace(x)
-            # x * sigmoid(x), written to avoid overflow in exp for large |x|
-            e = xp.exp(-xp.abs(x))
-            sig = xp.where(x >= 0, 1.0 / (1.0 + e), e / (1.0 + e))
-            return x * sig
-        return silu
-    if name == "gelu":
-        return lambda x: 0.5 * x * (1.0 + _xp.erf(x / np.sqrt(2.0)))
+    if name in ACTIVATIONS:
+        from .activations import float_fn  # the one definition (factmlp/activations.py)
+
+        return float_fn(name)
     raise InvalidInputError(f"unknown activation {name!r}; expected one of {ACTIVATIONS}")
 
 

@@ -42,3 +42,22 @@ def test_theory_exits_1_when_a_derivation_fails(monkeypatch):
     res = CliRunner().invoke(main, ["theory", "--json"])
     assert res.exit_code == 1
     assert json.loads(res.output)["derivations"][0]["status"] == "failed"
+
+
+def test_theory_exits_1_when_a_derivation_is_unchecked(monkeypatch):
+    import sympy as sp
+
+    import theory.registry as reg
+    from theory.derivation import Derivation, Inequality
+    from theory.symbols import x
+
+    # a true step SymPy cannot decide: the derivation is unchecked, and `factmlp theory` must not exit 0
+    undecided = Derivation("undecided", sp.Ge(x * sp.log(x), x - 1), [x], "",
+                           [Inequality("x log x >= x - 1", x * sp.log(x), ">=", x - 1)])
+    monkeypatch.setattr(reg, "all_derivations", lambda: [undecided])
+    res = CliRunner().invoke(main, ["theory", "--json"])
+    assert res.exit_code == 1
+    data = json.loads(res.output)
+    assert data["derivations"][0]["status"] == "unchecked"
+    assert data["not_checked"] == ["undecided"] and data["all_checked"] is False
+    assert data["derivations"][0]["reason"]

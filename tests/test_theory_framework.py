@@ -26,8 +26,13 @@ def test_equality_proved_and_failed():
 
 
 def test_inequality_sign_with_reparametrization():
-    ok = Inequality("eps < rho => rho - eps > 0", 0, "<", rho - eps, subs={eps: rho * u / (1 + u)})
+    ok = Inequality("eps < rho => rho - eps > 0", 0, "<", rho - eps, subs={eps: rho * u / (1 + u)},
+                    conditions=[eps < rho])
     assert ok.check().status == "proved"
+    # the same reparametrization without the condition: the original relation is false (eps > rho), and the
+    # falsifier on the unsubstituted relation must say so although the substituted form is positive
+    undeclared = Inequality("rho - eps > 0 (domain not declared)", 0, "<", rho - eps, subs={eps: rho * u / (1 + u)})
+    assert undeclared.check().status == "failed"
     bad = Inequality("x^2 >= x is false on (0, 1)", x, "<=", x**2)
     assert bad.check().status == "failed"
 

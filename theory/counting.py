@@ -116,19 +116,21 @@ def map_bits_derivation() -> Derivation:
         statement=sp.Eq(sp.log(N**F, 2), MAP_BITS, evaluate=False),
         symbols=[F, N],
         assumptions="F, N positive integers. The maps [F] -> [N] number N^F (each fact picks one of N values).",
-        steps=[Equality("log2 of the number of maps", sp.log(N**F) / sp.log(2), F * sp.log(N, 2))],
+        steps=[Equality("log2 of the number of maps", sp.log(N**F) / sp.log(2), MAP_BITS)],
         references=["elementary counting"],
     )
 
 
 @functools.lru_cache(maxsize=None)
 def permutation_bits_derivation() -> Derivation:
-    """Stirling bounds on ``ln F!`` by induction, and ``log2 F! ~ F log2 F``."""
+    """Stirling bounds on ``ln F!`` by induction, and both bounds ``~ F ln F`` (so ``log2 F! ~ F log2 F``)."""
     lower_inc = Monotone("ln(1+x) <= x for x >= 0", x, ">=", sp.log(1 + x), var=x, x0=0)
     upper_inc = Monotone("ln(1+y) >= y/(1+y) for y >= 0", sp.log(1 + y), ">=", y / (1 + y), var=y, x0=0)
     return Derivation(
         name="counting: bits of a permutation (Stirling bounds)",
-        statement=sp.And(sp.Le(LN_FACT_LOWER, sp.log(sp.factorial(F))), sp.Le(sp.log(sp.factorial(F)), LN_FACT_UPPER)),
+        statement=sp.And(sp.Le(LN_FACT_LOWER, sp.log(sp.factorial(F))), sp.Le(sp.log(sp.factorial(F)), LN_FACT_UPPER),
+                         sp.Eq(sp.Limit(LN_FACT_LOWER / (F * sp.log(F)), F, sp.oo), 1, evaluate=False),
+                         sp.Eq(sp.Limit(LN_FACT_UPPER / (F * sp.log(F)), F, sp.oo), 1, evaluate=False)),
         symbols=[F],
         assumptions=(
             "F a positive integer; log2 F! = ln F!/ln 2 bits. Induction on F: (F+1)! = (F+1) F!; "
@@ -149,21 +151,22 @@ def permutation_bits_derivation() -> Derivation:
 @functools.lru_cache(maxsize=None)
 def param_lower_bound_derivation() -> Derivation:
     """``2**(b P) >= N**F  =>  P >= F log2 N / b``."""
+    states_enough = sp.Ge(2 ** (b * P), N**F)
     return Derivation(
         name="counting: parameter lower bound F log2 N / b",
-        statement=sp.Ge(P, PARAM_LOWER_BOUND),
+        statement=sp.Implies(states_enough, sp.Ge(P, PARAM_LOWER_BOUND)),
         symbols=[F, N, P, b],
         assumptions=(
             "A scheme with P parameters of b bits each has at most 2^(bP) states; to store every map "
-            "[F] -> [N] distinct maps need distinct states, so 2^(bP) >= N^F (pigeonhole). "
+            "[F] -> [N] distinct maps need distinct states, so 2^(bP) >= N^F (pigeonhole), the hypothesis. "
             "Write 2^(bP) = N^F (1 + t), t >= 0."
         ),
         steps=[
             Equality("log2 of the number of states", sp.log(2 ** (b * P)) / sp.log(2), b * P),
-            Inequality("log2 is increasing: b P >= F log2 N", F * sp.log(N) / sp.log(2), "<=", b * P,
-                       subs={P: sp.log(N**F * (1 + t)) / sp.log(2) / b}),
+            Inequality("log2 is increasing: 2^(bP) >= N^F gives b P >= F log2 N", MAP_BITS, "<=", b * P,
+                       subs={P: sp.log(N**F * (1 + t)) / sp.log(2) / b}, conditions=[states_enough]),
             Inequality("divide by b > 0", PARAM_LOWER_BOUND, "<=", P,
-                       subs={P: (F * sp.log(N) / sp.log(2) + t) / b}),
+                       subs={P: (MAP_BITS + t) / b}, conditions=[sp.Le(MAP_BITS, b * P)]),
         ],
         references=["pigeonhole / counting argument"],
     )

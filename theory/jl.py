@@ -135,20 +135,21 @@ def jl_vectors_derivation() -> Derivation:
         name="JL: n fixed vectors (Dasgupta-Gupta constants)",
         statement=sp.Implies(sp.Ge(m, M_VEC), sp.Le(n * FAIL_ONE, delta)),
         symbols=[m, n, eps, delta],
+        domain=[eps < 1, delta < 1],
         assumptions=(
             "0 < eps < 1, 0 < delta < 1, n >= 1 vectors; P = G/sqrt(m) with G i.i.d. N(0,1). Cited premises: "
             "m ||Px||^2/||x||^2 ~ chi^2_m; its MGF is (1-2s)^(-m/2) for s < 1/2; Markov's inequality; the "
-            "union bound. Checked below: the Chernoff optimum in s, both exponent bounds, the union bound "
-            "solved for m."
+            "union bound (so the failure probability of n vectors is at most n FAIL_ONE). Checked below: the "
+            "Chernoff optimum in s, both exponent bounds, the union bound solved for m."
         ),
         steps=[
             Equality("upper tail: Markov on exp(s m Z) at the optimum s = eps/(2(1+eps)), per unit of m/2",
-                     (1 - 2 * t) ** sp.Rational(-1, 2) * sp.exp(-t * (1 + eps)),
-                     sp.sqrt((1 + eps) * sp.exp(-eps)), subs={t: s_up}),
+                     ((1 - 2 * t) ** sp.Rational(-1, 2) * sp.exp(-t * (1 + eps))).subs(t, s_up),
+                     sp.sqrt((1 + eps) * sp.exp(-eps))),
             Inequality("the upper-tail s lies in the MGF's domain (s < 1/2)", s_up, "<", sp.Rational(1, 2)),
             Equality("lower tail: Markov on exp(-s m Z) at s = eps/(2(1-eps)), per unit of m/2",
-                     (1 + 2 * t) ** sp.Rational(-1, 2) * sp.exp(t * (1 - eps)),
-                     sp.sqrt((1 - eps) * sp.exp(eps)), subs={t: s_lo, **e01}),
+                     ((1 + 2 * t) ** sp.Rational(-1, 2) * sp.exp(t * (1 - eps))).subs(t, s_lo),
+                     sp.sqrt((1 - eps) * sp.exp(eps)), subs=e01, conditions=[eps < 1]),
             Monotone("upper-tail exponent: eps - ln(1+eps) >= eps^2/2 - eps^3/3",
                      eps - sp.log(1 + eps), ">=", eps**2 / 2 - eps**3 / 3, var=eps, x0=0),
             Monotone("lower-tail exponent: -eps - ln(1-eps) >= eps^2/2 (0 <= eps < 1)",
@@ -159,9 +160,8 @@ def jl_vectors_derivation() -> Derivation:
             Equality("(m/2)(eps^2/2 - eps^3/3) = m eps^2 (3 - 2 eps)/12", m / 2 * (eps**2 / 2 - eps**3 / 3), m * _C),
             Equality("union bound over n vectors, solved for m: n * 2 exp(-M_VEC c) = delta",
                      n * FAIL_ONE.subs(m, M_VEC), delta),
-            Inequality("m >= M_VEC suffices: 2n exp(-m c) <= delta iff m c >= ln(2n/delta) (c > 0 for eps < 1)",
-                       sp.log(2 * n / delta), "<=", m * _C, subs={m: M_VEC + u, eps: 1 / (1 + y)},
-                       conditions=[eps < 1, m >= M_VEC]),
+            Monotone("m >= M_VEC suffices: n FAIL_ONE(m) is decreasing in m and equals delta at m = M_VEC",
+                     delta, ">=", n * FAIL_ONE, var=m, x0=M_VEC, subs={eps: 1 / (1 + y)}, conditions=[eps < 1]),
         ],
         references=["S. Dasgupta, A. Gupta, An elementary proof of a theorem of Johnson and Lindenstrauss, "
                     "Random Structures & Algorithms 22(1), 2003"],
@@ -171,14 +171,17 @@ def jl_vectors_derivation() -> Derivation:
 @functools.lru_cache(maxsize=None)
 def jl_points_derivation() -> Derivation:
     """n points: the n(n-1)/2 pairwise differences are the vectors."""
+    explicit = 12 * sp.log(n * (n - 1) / delta) / (eps**2 * (3 - 2 * eps))
     return Derivation(
         name="JL: n points, all pairwise distances",
-        statement=sp.Eq(sp.Symbol("m_{JL}"), M_JL, evaluate=False),
+        statement=sp.Eq(M_JL, explicit, evaluate=False),
         symbols=[n, eps, delta],
+        domain=[n >= 2, eps < 1, delta < 1],
         assumptions="n >= 2 points; the vectors of the previous derivation are the n(n-1)/2 differences.",
         steps=[
-            Equality("M_VEC with n(n-1)/2 vectors", M_VEC.subs(n, n * (n - 1) / 2),
-                     12 * sp.log(n * (n - 1) / delta) / (eps**2 * (3 - 2 * eps))),
+            Equality("M_JL is M_VEC with the n(n-1)/2 pairwise differences as the vectors",
+                     M_JL, M_VEC.subs(n, n * (n - 1) / 2)),
+            Equality("explicit form", M_VEC.subs(n, n * (n - 1) / 2), explicit),
         ],
         references=["Dasgupta and Gupta (2003), Theorem 2.1 (constants re-derived)"],
     )
@@ -197,23 +200,23 @@ def inner_product_derivation() -> Derivation:
     err = ipP - g
     g_reparam = (r1 - r2) / (r1 + r2)  # covers -1 < g < 1
     dom = [a <= eps, a >= -eps, c <= eps, c >= -eps, g <= 1, g >= -1]
+    polar_l = ((Pm * xs).T * (Pm * ys))[0]
+    polar_r = (((Pm * (xs + ys)).T * (Pm * (xs + ys)))[0] - ((Pm * (xs - ys)).T * (Pm * (xs - ys)))[0]) / 4
     return Derivation(
         name="JL: inner products of unit vectors via polarization",
-        statement=sp.Le(sp.Abs(sp.Symbol(r"\langle Px,Py\rangle") - g), eps),
+        statement=sp.And(sp.Eq(polar_l, polar_r), sp.Implies(sp.And(*dom), sp.Le(sp.Abs(ipP - g), eps))),
         symbols=[eps, g, a, c],
         assumptions=(
             "||x|| = ||y|| = 1, g = <x,y> in [-1,1]; ||P(x+y)||^2 = (1+a)||x+y||^2 and "
-            "||P(x-y)||^2 = (1+c)||x-y||^2 with |a|, |c| <= eps. Sign steps reparametrize "
-            "a = eps - p (or p - eps), c = q - eps (or eps - q), g = (r1 - r2)/(r1 + r2), p, q, r1, r2 > 0; "
-            "the boundary follows by continuity."
+            "||P(x-y)||^2 = (1+c)||x-y||^2 with |a|, |c| <= eps; with ||x +- y||^2 = 2 +- 2g (the identity "
+            "below at unit norms) polarization gives <Px,Py> = ((1+a)(2+2g) - (1+c)(2-2g))/4. Sign steps "
+            "reparametrize a = eps - p (or p - eps), c = q - eps (or eps - q), g = (r1 - r2)/(r1 + r2), "
+            "p, q, r1, r2 > 0; the boundary follows by continuity (and the falsifier samples it)."
         ),
         steps=[
-            Equality("polarization: <Px,Py> = (||P(x+y)||^2 - ||P(x-y)||^2)/4 (generic 2x3 P)",
-                     ((Pm * xs).T * (Pm * ys))[0],
-                     (((Pm * (xs + ys)).T * (Pm * (xs + ys)))[0] - ((Pm * (xs - ys)).T * (Pm * (xs - ys)))[0]) / 4),
-            Equality("||x+y||^2 = 2 + 2g for unit x, y (components of a generic vector pair)",
-                     ((xs + ys).T * (xs + ys))[0], 2 + 2 * (xs.T * ys)[0],
-                     subs={xs[2]: sp.sqrt(1 - xs[0] ** 2 - xs[1] ** 2), ys[2]: sp.sqrt(1 - ys[0] ** 2 - ys[1] ** 2)}),
+            Equality("polarization: <Px,Py> = (||P(x+y)||^2 - ||P(x-y)||^2)/4 (generic 2x3 P)", polar_l, polar_r),
+            Equality("||x+y||^2 = ||x||^2 + ||y||^2 + 2<x,y> (so 2 + 2g for unit x, y)",
+                     ((xs + ys).T * (xs + ys))[0], (xs.T * xs)[0] + (ys.T * ys)[0] + 2 * (xs.T * ys)[0]),
             Equality("error: <Px,Py> - <x,y> = (a(1+g) - c(1-g))/2", err, (a * (1 + g) - c * (1 - g)) / 2),
             Inequality("upper: error <= eps", err, "<=", eps, subs={a: eps - pp, c: qq - eps, g: g_reparam},
                        conditions=dom),
@@ -232,26 +235,36 @@ def decoder_margin_derivation() -> Derivation:
     W = sp.Symbol(r"\|v_j - v_l\|", positive=True)
     pp, qq = sp.symbols("p q", positive=True)
     margin = W * ipP
+    jl_hyps = [sp.Ge(ip, rho), sp.Ge(ipP, ip - eps)]
+    dec_point = {rho: sp.Rational(1, 2), N: 16384, delta: sp.Rational(1, 100)}
     return Derivation(
         name="JL: decoder margin corollary (eps < rho)",
-        statement=sp.Implies(sp.Lt(eps, rho), sp.Ge(margin, (rho - eps) * W)),
-        symbols=[rho, eps, N, delta],
+        statement=sp.And(
+            sp.Implies(sp.And(*jl_hyps), sp.Ge(margin, (rho - eps) * W)),
+            sp.Implies(sp.And(*jl_hyps, sp.Lt(eps, rho)), sp.Gt(margin, 0)),
+            sp.Eq(M_VEC.subs({n: 2 * N * (N - 1), eps: EPS_DECODER}), M_DECODER),
+            sp.Gt(M_DECODER.subs(dec_point), 128),
+        ),
+        symbols=[rho, eps, N, delta, ip, ipP, W],
+        domain=[rho <= 1, delta < 1],
         assumptions=(
             "u*_j unit with <u*_j, w_jl> >= rho for unit w_jl = (v_j - v_l)/||v_j - v_l||; P keeps the squared "
             "norms of the 2N(N-1) vectors u*_j +- w_jl (ordered pairs j != l) within eps, so "
-            "|<Pu*_j, Pw_jl> - <u*_j, w_jl>| <= eps (previous derivation); 0 < eps < rho <= 1. The decoder "
-            "reads out <P u*_j, P v> (output map P^T applied to the code P u*_j). Choice eps = rho/2."
+            "|<Pu*_j, Pw_jl> - <u*_j, w_jl>| <= eps (previous derivation; the hypothesis used is its lower half); "
+            "0 < eps < rho <= 1. The decoder reads out <P u*_j, P v> (output map P^T applied to the code P u*_j). "
+            "Choice eps = rho/2."
         ),
         steps=[
             Inequality("projected inner product >= rho - eps", ipP, ">=", rho - eps,
-                       subs={ipP: ip - eps + pp, ip: rho + qq}),
-            Inequality("margin scales with ||v_j - v_l||", margin, ">=", (rho - eps) * W, subs={ipP: rho - eps + pp}),
-            Inequality("positive when eps < rho", 0, "<", rho - eps, subs={eps: rho * u / (1 + u)}),
+                       subs={ipP: ip - eps + pp, ip: rho + qq}, conditions=jl_hyps),
+            Inequality("margin scales with ||v_j - v_l||", margin, ">=", (rho - eps) * W, subs={ipP: rho - eps + pp},
+                       conditions=[sp.Ge(ipP, rho - eps)]),
+            Inequality("positive when eps < rho", 0, "<", (rho - eps) * W, subs={eps: rho * u / (1 + u)},
+                       conditions=[sp.Lt(eps, rho)]),
             Equality("eps = rho/2 and 2N(N-1) vectors in M_VEC give M_DECODER",
                      M_VEC.subs({n: 2 * N * (N - 1), eps: EPS_DECODER}), M_DECODER),
             ExactAt("at practical sizes M_DECODER exceeds d: rho = 1/2, N = 16384, delta = 1/100 vs d = 128",
-                    M_DECODER, ">", 128, points=[{rho: sp.Rational(1, 2), N: 16384, delta: sp.Rational(1, 100)}],
-                    exhaustive=True),
+                    M_DECODER, ">", 128, points=[dec_point], exhaustive=True),
         ],
         references=["Dasgupta and Gupta (2003); margin argument as in THEORY_NOTES section 4.1 (reconstruction)"],
     )

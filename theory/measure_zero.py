@@ -48,7 +48,8 @@ import sympy as sp
 from sympy.polys.domains import QQ
 from sympy.polys.matrices import DomainMatrix
 
-from .derivation import FAILED, PROVED, UNCHECKED, Derivation, Step, StepResult
+from .activation_defs import IntervalEnclosesDefinition
+from .derivation import FAILED, PROVED, UNCHECKED, Claim, Derivation, Step, StepResult
 
 __all__ = [
     "ACTIVATIONS",
@@ -81,23 +82,10 @@ ACTIVATIONS = ("identity", "relu", "silu", "gelu")
 
 # ------------------------------------------------------------------ numeric
 def _act_numeric(name: str, z: Any, xp: Any) -> Any:
-    if name == "identity":
-        return z
-    if name == "relu":
-        return xp.maximum(z, 0)
-    if name == "silu":
-        return z / (1 + xp.exp(-z))
-    if name == "gelu":
-        from scipy.special import erf
+    """``act(z)`` by the float evaluator of the one definition (:func:`factmlp.activations.float_fn`)."""
+    from factmlp import activations as _acts
 
-        from factmlp.xp import to_numpy
-
-        zn = to_numpy(z)
-        out = 0.5 * zn * (1 + erf(zn / np.sqrt(2.0)))
-        return xp.asarray(out)
-    from factmlp.errors import InvalidInputError
-
-    raise InvalidInputError(f"unknown activation {name!r}; expected one of {list(ACTIVATIONS)}")
+    return _acts.float_fn(name)(z)
 
 
 def system_matrix(keys: Any, gates: Any, activation: str = "identity") -> Any:
@@ -158,17 +146,10 @@ def hebbian_system_matrix(keys: Any, a0: Any, a1: Any) -> Any:
 
 # ------------------------------------------------------------------ symbolic
 def _act_symbolic(name: str, z: sp.Expr) -> sp.Expr:
-    if name == "identity":
-        return z
-    if name == "relu":
-        return sp.Max(0, z)
-    if name == "silu":
-        return z / (1 + sp.exp(-z))
-    if name == "gelu":
-        return z / 2 * (1 + sp.erf(z / sp.sqrt(2)))
-    from factmlp.errors import InvalidInputError
+    """``act(z)`` from the one definition (:data:`factmlp.activations.DEFINITIONS`)."""
+    from factmlp import activations as _acts
 
-    raise InvalidInputError(f"unknown activation {name!r}; expected one of {list(ACTIVATIONS)}")
+    return _acts.symbolic(name, z)
 
 
 def _as_sym(a: Any) -> sp.Matrix:
@@ -211,6 +192,12 @@ def exact_rank(matrix: Any) -> int:
     M = _as_sym(matrix)
     if M.rows == 0 or M.cols == 0:
         return 0
+    return _exact_rank_of(sp.ImmutableMatrix(M))
+
+
+@functools.lru_cache(maxsize=256)
+def _exact_rank_of(M: sp.ImmutableMatrix) -> int:
+    """Memoized rank over QQ (a pure function of the exact entries)."""
     dm = DomainMatrix.from_list_sympy(M.rows, M.cols, M.tolist()).convert_to(QQ)
     return int(dm.rank())
 
@@ -266,12 +253,15 @@ def interval_full_rank(keys: sp.Matrix, gates: sp.Matrix, activation: str, prec:
     Picks ``F`` columns by a floating pivoted QR, then encloses the ``F x F``
     minor's determinant with mpmath ``iv`` at ``prec`` bits.  Returns
     ``{"columns", "det_lo", "det_hi", "nonzero"}``; ``nonzero`` is True iff the
-    enclosure excludes 0.  silu uses ``iv.exp`` (rigorous); gelu encloses
-    ``mp.erf`` (computed at ``prec + 30`` bits) by ``+- 2^-(prec-20)``.
+    enclosure excludes 0.  The activation is
+    :func:`factmlp.activations.interval_fn` (the same definition as
+    ``factmlp.mlp``): silu via ``iv.exp`` (rigorous); gelu encloses ``mp.erf``
+    (computed at ``prec + 30`` bits) by ``+- 2^-(prec-20)``.
     """
-    import mpmath
     from mpmath import iv
     from scipy.linalg import qr
+
+    from factmlp import activations as _acts
 
     K, G = _as_sym(keys), _as_sym(gates)
     Fn, dn, rn = K.rows, K.cols, G.rows
@@ -289,17 +279,7 @@ def interval_full_rank(keys: sp.Matrix, gates: sp.Matrix, activation: str, prec:
         Ki = [[ivq(K[i, t]) for t in range(dn)] for i in range(Fn)]
         Gi = [[ivq(G[j, t]) for t in range(dn)] for j in range(rn)]
 
-        def act(z):
-            if activation == "silu":
-                return z / (1 + iv.exp(-z))
-            if activation == "gelu":
-                with mpmath.workprec(prec + 30):
-                    lo = mpmath.erf(mpmath.mpf(z.a) / mpmath.sqrt(2))
-                    hi = mpmath.erf(mpmath.mpf(z.b) / mpmath.sqrt(2))
-                pad = iv.mpf(2) ** (-(prec - 20))
-                e = iv.mpf([lo, hi]) + iv.mpf([-1, 1]) * pad
-                return z / 2 * (1 + e)
-            raise ValueError(activation)
+        act = _acts.interval_fn(activation)  # the one definition, evaluated on intervals
 
         S = [[act(sum((Gi[j][t] * Ki[i][t] for t in range(dn)), iv.mpf(0))) for j in range(rn)] for i in range(Fn)]
         M = iv.matrix(Fn, Fn)
@@ -386,8 +366,21 @@ def degenerate_rank(example: dict) -> int:
 
 
 # ------------------------------------------------------------------ step kinds
+class _ClaimStep(Step):
+    """A step whose claim is a proposition (its description), not a numeric relation."""
+
+    def relation(self) -> Claim:
+        """The :class:`~theory.derivation.Claim` named by the description."""
+        return Claim(self.description)
+
+
+def _conjunction(steps: Sequence[Step]) -> Any:
+    """The statement made by a list of claim steps: the conjunction of their claims."""
+    return sp.And(*[st.relation() for st in steps])
+
+
 @dataclass
-class NonzeroPolynomial(Step):
+class NonzeroPolynomial(_ClaimStep):
     """``expr`` (a polynomial in ``gens``) is not the zero polynomial: expand and compare."""
 
     gens: tuple = ()
@@ -401,14 +394,23 @@ class NonzeroPolynomial(Step):
         return sp.latex(sp.Ne(sp.Symbol(r"\det"), 0)) if sp.count_ops(self.lhs) > 200 else sp.latex(sp.Ne(self.lhs, 0))
 
     def check(self) -> StepResult:
-        poly = sp.Poly(sp.expand(self.lhs), *self.gens)
-        if poly.is_zero:
+        n_terms, degree = _poly_terms(sp.sympify(self.lhs), self.gens)
+        if n_terms == 0:
             return StepResult(FAILED, "the polynomial is identically zero")
-        return StepResult(PROVED, f"nonzero polynomial: {len(poly.terms())} terms, total degree {poly.total_degree()}")
+        return StepResult(PROVED, f"nonzero polynomial: {n_terms} terms, total degree {degree}")
+
+
+@functools.lru_cache(maxsize=64)
+def _poly_terms(expr: sp.Expr, gens: tuple) -> tuple[int, int]:
+    """``(number of terms, total degree)`` of the expanded polynomial (memoized; pure in ``expr``)."""
+    poly = sp.Poly(sp.expand(expr), *gens)
+    if poly.is_zero:
+        return 0, 0
+    return len(poly.terms()), int(poly.total_degree())
 
 
 @dataclass
-class RankAtLeast(Step):
+class RankAtLeast(_ClaimStep):
     """Exact rank of a rational matrix is ``>= value`` (a witness; exact over QQ)."""
 
     method = "exact-rank"
@@ -427,7 +429,7 @@ class RankAtLeast(Step):
 
 
 @dataclass
-class RankAtMost(Step):
+class RankAtMost(_ClaimStep):
     """``Phi = L R`` with ``L`` having ``value`` columns (checked by exact expansion): rank <= value."""
 
     method = "factorization"
@@ -444,7 +446,7 @@ class RankAtMost(Step):
 
 
 @dataclass
-class KernelContains(Step):
+class KernelContains(_ClaimStep):
     """``Phi x == 0`` identically (symbolic entries expanded): ``x`` is a null vector."""
 
     method = "kernel"
@@ -463,7 +465,7 @@ class KernelContains(Step):
 
 
 @dataclass
-class IntervalNonzeroMinor(Step):
+class IntervalNonzeroMinor(_ClaimStep):
     """A maximal minor of the analytic-activation system encloses away from 0 (mpmath ``iv``)."""
 
     method = "interval"
@@ -512,7 +514,7 @@ def encoder_symbolic_derivation() -> Derivation:
                                    Phi.extract(list(range(4)), [0, 1, 2, 4]).det(method="berkowitz"), ks))
     return Derivation(
         name="measure zero: encoder minors are nonzero polynomials (small sizes)",
-        statement=sp.Ne(sp.Symbol(r"\det \Phi_{:,S}(k_1,\dots,k_F)"), 0),
+        statement=_conjunction(steps),
         symbols=ks,
         assumptions=(
             "identity activation; Phi row i = kron(G k_i, k_i); a maximal minor is a polynomial in the key "
@@ -541,11 +543,12 @@ def encoder_witness_derivation() -> Derivation:
             rng = np.random.default_rng(Fn * 1000 + dn)
             K = _rand_rationals(rng, (Fn, dn))
             G = _rand_rationals(rng, (rn, dn))
+            steps.append(IntervalEnclosesDefinition(act))
             steps.append(IntervalNonzeroMinor(f"{act}: F={Fn}, d={dn}, r={rn}, interval witness, a maximal minor != 0",
                                               K, G, act))
     return Derivation(
         name="measure zero: encoder full row rank witnesses",
-        statement=sp.Eq(sp.Symbol(r"\operatorname{rank}\Phi"), sp.Symbol("F")),
+        statement=_conjunction(steps),
         symbols=[],
         assumptions=(
             "identity: F <= min(r d, d(d+1)/2), minor polynomial in keys and gates, witness => not the zero "
@@ -584,11 +587,16 @@ def identity_rank_bound_derivation() -> Derivation:
     wit26 = rational_witness(26, 8, 4, "identity", seed=26008)
     wit_keys = sp.Matrix([[1, 2], [3, -1], [-2, 5], [sp.Rational(1, 2), sp.Rational(1, 3)]])
     G2 = sp.Matrix([[1, sp.Rational(1, 2)], [sp.Rational(-1, 3), 2]])
+    steps: list[Step] = [
+        RankAtMost("Phi = L(k) M(G), L = monomials k_a k_b (a <= b), d=3: 6 columns", Phi, L, Rm),
+        RankAtLeast("d=2, F=4, r=2 rational keys: rank reaches 3", system_matrix_symbolic(wit_keys, G2, "identity"), 3),
+        KernelContains("null direction A_1 = g_2, A_2 = -g_1 (symbolic keys and gates, d=3, r=2)", Phi, null),
+        RankAtLeast("the cap r d - r(r-1)/2 is attained: d=8, r=4, F=26 exact witness",
+                    system_matrix_symbolic(wit26["keys"], wit26["gates"], "identity"), 26),
+    ]
     return Derivation(
         name="measure zero: identity activation caps the rank at d(d+1)/2 and r d - r(r-1)/2",
-        statement=sp.Le(sp.Symbol(r"\operatorname{rank}\Phi"),
-                        sp.Min(sp.Symbol("d") * (sp.Symbol("d") + 1) / 2,
-                               sp.Symbol("r") * sp.Symbol("d") - sp.Symbol("r") * (sp.Symbol("r") - 1) / 2)),
+        statement=_conjunction(steps),
         symbols=ks,
         assumptions=(
             "identity activation: row i = (G (x) I)(k_i (x) k_i) and k (x) k lies in the symmetric subspace of "
@@ -597,13 +605,7 @@ def identity_rank_bound_derivation() -> Derivation:
             "Checked: the factorization for d = 3, r = 2, F = 7 with symbolic keys and gates; the bound is attained "
             "(exact rank 3 = d(d+1)/2 for d = 2, F = 4, r = 2)."
         ),
-        steps=[
-            RankAtMost("Phi = L(k) M(G), L = monomials k_a k_b (a <= b), d=3: 6 columns", Phi, L, Rm),
-            RankAtLeast("d=2, F=4, r=2 rational keys: rank reaches 3", system_matrix_symbolic(wit_keys, G2, "identity"), 3),
-            KernelContains("null direction A_1 = g_2, A_2 = -g_1 (symbolic keys and gates, d=3, r=2)", Phi, null),
-            RankAtLeast("the cap r d - r(r-1)/2 is attained: d=8, r=4, F=26 exact witness",
-                        system_matrix_symbolic(wit26["keys"], wit26["gates"], "identity"), 26),
-        ],
+        steps=steps,
         references=["symmetric tensors: dim Sym^2(R^d) = d(d+1)/2"],
     )
 
@@ -619,9 +621,14 @@ def ntk_derivation() -> Derivation:
     rng = np.random.default_rng(7)
     Fn, dn = 24, 4  # h = F, d_out = d; relu needs >= d active gates on every key (small F often fails)
     Kw, Gw, Dw = _rand_rationals(rng, (Fn, dn)), _rand_rationals(rng, (Fn, dn)), _rand_rationals(rng, (dn, Fn))
+    steps: list[Step] = [
+        NonzeroPolynomial("d=2, h=F=2, rational G, D: det is a nonzero polynomial in the keys", Phi.det(method="berkowitz"), ks),
+        RankAtLeast("relu, F=h=24, d=4: exact witness, rank = F d = 96",
+                    ntk_system_matrix_symbolic(Kw, Gw, Dw, "relu"), Fn * dn),
+    ]
     return Derivation(
         name="measure zero: NTK kernel system (h = F)",
-        statement=sp.Eq(sp.Symbol(r"\operatorname{rank}\Phi_{NTK}"), sp.Symbol("F") * sp.Symbol("d")),
+        statement=_conjunction(steps),
         symbols=ks,
         assumptions=(
             "rows kron(D[c,:] * act(G k_i), k_i): F d equations, h d unknowns, h = F. identity activation: a "
@@ -630,11 +637,7 @@ def ntk_derivation() -> Derivation:
             "Identity activation caps the rank at d_out d(d+1)/2 (rows are linear in k (x) k), so the identity NTK "
             "system needs F <= d(d+1)/2; the polynomial step below is inside that range."
         ),
-        steps=[
-            NonzeroPolynomial("d=2, h=F=2, rational G, D: det is a nonzero polynomial in the keys", Phi.det(method="berkowitz"), ks),
-            RankAtLeast("relu, F=h=24, d=4: exact witness, rank = F d = 96",
-                        ntk_system_matrix_symbolic(Kw, Gw, Dw, "relu"), Fn * dn),
-        ],
+        steps=steps,
         references=["construction: THEORY_NOTES section 4.3"],
     )
 
@@ -650,18 +653,19 @@ def hebbian_derivation() -> Derivation:
     rng = np.random.default_rng(11)
     Fn, dn, hn = 30, 8, 32
     Kw, A0w, A1w = _rand_rationals(rng, (Fn, dn)), _rand_rationals(rng, (hn, dn)), _rand_rationals(rng, (hn, dn))
+    steps: list[Step] = [
+        NonzeroPolynomial("d=2, h=F=3: det is a nonzero polynomial in the keys", Phi.det(method="berkowitz"), ks),
+        RankAtLeast("F=30, d=8, h=32: exact witness, rank = F", hebbian_system_matrix_symbolic(Kw, A0w, A1w), Fn),
+    ]
     return Derivation(
         name="measure zero: Hebbian ridge features (h >= F)",
-        statement=sp.Eq(sp.Symbol(r"\operatorname{rank}\Phi_{Hebb}"), sp.Symbol("F")),
+        statement=_conjunction(steps),
         symbols=ks,
         assumptions=(
             "rows (A0 k_i) * (A1 k_i), quadratic in k_i: rank <= min(F, h, d(d+1)/2); full row rank for almost "
             "every key set when F <= min(h, d(d+1)/2)."
         ),
-        steps=[
-            NonzeroPolynomial("d=2, h=F=3: det is a nonzero polynomial in the keys", Phi.det(method="berkowitz"), ks),
-            RankAtLeast("F=30, d=8, h=32: exact witness, rank = F", hebbian_system_matrix_symbolic(Kw, A0w, A1w), Fn),
-        ],
+        steps=steps,
         references=["construction: THEORY_NOTES section 4.2"],
     )
 

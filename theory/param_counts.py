@@ -35,9 +35,9 @@ import math
 
 import sympy as sp
 
-from .counting import LN_FACT_LOWER, LN_FACT_UPPER
+from . import counting as _counting
+from . import jl as _jl
 from .derivation import Derivation, Inequality, Limit
-from .jl import M_DECODER
 from .symbols import F, N, b, d, delta, h, m, q, rho, w
 
 __all__ = [
@@ -63,7 +63,7 @@ FORMS = ("folded", "factored")
 #: shared gate rows of the encoder: r = ceil(F/d)
 R_GATE = sp.ceiling(F / d)
 #: default code dimension of the encoder-decoder (JL, capped at d)
-ENCDEC_M_DEFAULT = sp.Min(d, sp.ceiling(M_DECODER))
+ENCDEC_M_DEFAULT = sp.Min(d, sp.ceiling(_jl.M_DECODER))
 
 # ---- hidden widths (one expression per method; edit here) -----------------
 WIDTH: dict[str, sp.Expr] = {
@@ -174,20 +174,22 @@ def ratio_to_counting_bound(method: str, form: str = "folded", *, permutation: b
 def encdec_bound_derivation() -> Derivation:
     """``3 m F <= 3 d m ceil(F/d) <= 3 m (F + d)``."""
     folded = PARAMS[("encdec", "folded")]
+    below = {R_GATE: q, F: d * q - w}  # F = d q - s, s = w in [0, d-1]
+    above = {R_GATE: q, F: d * q - (d - 1 - w)}  # s = d - 1 - w
     return Derivation(
         name="params: encoder-decoder folded count bounds",
         statement=sp.And(sp.Le(3 * m * F, folded), sp.Le(folded, ENCDEC_UPPER)),
         symbols=[F, d, m],
         assumptions=(
             "F, d, m positive integers. Division with remainder: with q = ceil(F/d), F = d q - s and "
-            "0 <= s <= d - 1; the sign steps write s = w (for F/d <= q) and s = d - 1 - w (for q <= F/d + 1), w >= 0."
+            "0 <= s <= d - 1; the sign steps substitute ceil(F/d) = q and s = w (for F/d <= q) or "
+            "s = d - 1 - w (for q <= F/d + 1), w >= 0; the falsifier tests the relations with ceil itself."
         ),
         steps=[
-            Inequality("F/d <= ceil(F/d)", F / d, "<=", q, subs={F: d * q - w}),
-            Inequality("ceil(F/d) <= F/d + 1", q, "<=", F / d + 1, subs={F: d * q - (d - 1 - w)}),
-            Inequality("lower: 3 m F <= 3 d m ceil(F/d)", 3 * m * F, "<=", folded.subs(R_GATE, q), subs={F: d * q - w}),
-            Inequality("upper: 3 d m ceil(F/d) <= 3 m (F + d)", folded.subs(R_GATE, q), "<=", ENCDEC_UPPER,
-                       subs={F: d * q - (d - 1 - w)}),
+            Inequality("F/d <= ceil(F/d)", F / d, "<=", R_GATE, subs=below),
+            Inequality("ceil(F/d) <= F/d + 1", R_GATE, "<=", F / d + 1, subs=above),
+            Inequality("lower: 3 m F <= 3 d m ceil(F/d)", 3 * m * F, "<=", folded, subs=below),
+            Inequality("upper: 3 d m ceil(F/d) <= 3 m (F + d)", folded, "<=", ENCDEC_UPPER, subs=above),
         ],
         references=["construction sizes, theory/param_counts.py"],
     )
@@ -196,30 +198,37 @@ def encdec_bound_derivation() -> Derivation:
 @functools.lru_cache(maxsize=None)
 def ratio_limit_derivation() -> Derivation:
     """params / (log2 F!/b) -> 288 b ln2 / (rho^2 (3 - rho)) = Theta(rho^-2) for N = F, F -> oo."""
-    mdec = M_DECODER.subs(N, F)
-    lo_ratio = 3 * mdec * F * b * sp.log(2) / LN_FACT_UPPER
-    hi_ratio = 3 * mdec * (F + d) * b * sp.log(2) / LN_FACT_LOWER
-    ratio = sp.Symbol(r"\frac{\mathrm{params}}{\log_2 F!/b}")
+    mdec = _jl.M_DECODER.subs(N, F)
+    lo_ratio = 3 * mdec * F * b * sp.log(2) / _counting.LN_FACT_UPPER
+    hi_ratio = 3 * mdec * (F + d) * b * sp.log(2) / _counting.LN_FACT_LOWER
     u01 = sp.Symbol("u", positive=True)
+    theta_lo = 96 * b * sp.log(2) / rho**2
+    theta_hi = 144 * b * sp.log(2) / rho**2
     return Derivation(
         name="params: encoder-decoder ratio to the counting bound, F -> oo",
-        statement=sp.Eq(sp.Limit(ratio, F, sp.oo), RATIO_LIMIT, evaluate=False),
+        statement=sp.And(
+            sp.Eq(sp.Limit(lo_ratio, F, sp.oo), RATIO_LIMIT, evaluate=False),
+            sp.Eq(sp.Limit(hi_ratio, F, sp.oo), RATIO_LIMIT, evaluate=False),
+            sp.Le(theta_lo, RATIO_LIMIT),
+            sp.Le(RATIO_LIMIT, theta_hi),
+        ),
         symbols=[F, d, rho, delta, b],
+        domain=[rho <= 1, delta < 1],
         assumptions=(
             "Permutation facts N = F; m = M_DECODER(rho, F, delta) uncapped (the cap m <= d only lowers the count); "
-            "rho, delta, b, d fixed. Squeeze: 3 m F <= params <= 3 m (F + d) (previous derivation) and the "
-            "Stirling bounds on ln F!. For rho in (0, 1]: 96 b ln2 / rho^2 <= limit <= 144 b ln2 / rho^2, so the "
+            "rho, delta, b, d fixed. Squeeze (premise from the two previous derivations, not re-derived here): "
+            "3 m F <= params <= 3 m (F + d) and F ln F - F + 1 <= ln F! <= (F+1) ln(F+1) - F put "
+            "params/(log2 F!/b) between the two ratios whose limits are checked below, so it tends to "
+            "RATIO_LIMIT. For rho in (0, 1]: 96 b ln2 / rho^2 <= limit <= 144 b ln2 / rho^2, so the "
             "ratio is Theta(rho^-2), a constant when rho = Theta(1): asymptotically optimal."
         ),
         steps=[
             Limit("lower squeeze: 3 m F b ln2 / ((F+1) ln(F+1) - F)", lo_ratio, F, sp.oo, RATIO_LIMIT),
             Limit("upper squeeze: 3 m (F+d) b ln2 / (F ln F - F + 1)", hi_ratio, F, sp.oo, RATIO_LIMIT),
             Inequality("Theta(rho^-2), lower: limit >= 96 b ln2 / rho^2 (0 < rho <= 1)",
-                       96 * b * sp.log(2) / rho**2, "<=", RATIO_LIMIT, subs={rho: 1 / (1 + u01)},
-                       conditions=[rho <= 1]),
+                       theta_lo, "<=", RATIO_LIMIT, subs={rho: 1 / (1 + u01)}, conditions=[rho <= 1]),
             Inequality("Theta(rho^-2), upper: limit <= 144 b ln2 / rho^2 (0 < rho <= 1)",
-                       RATIO_LIMIT, "<=", 144 * b * sp.log(2) / rho**2, subs={rho: 1 / (1 + u01)},
-                       conditions=[rho <= 1]),
+                       RATIO_LIMIT, "<=", theta_hi, subs={rho: 1 / (1 + u01)}, conditions=[rho <= 1]),
         ],
         references=["counting bound (theory/counting.py), JL decoder (theory/jl.py)"],
     )
