@@ -118,7 +118,7 @@ def to_markdown(cert: dict) -> str:
         "",
         f"Profile `{cert['profile']}`, seed {cert['seed']}, git revision `{cert['git_revision']}`, "
         f"{cert['date']}, {cert['platform']}.",
-        f"Passed {s['passed']}, failed {s['failed']}, not run {s.get('not_run', 0)} of {s['total']} claims.",
+        f"Passed {s['passed']} of {s['total']} claims (failed {s['failed']}, not run {s.get('not_run', 0)}).",
     ]
     if env:
         lines.append(
