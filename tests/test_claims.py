@@ -363,3 +363,22 @@ def test_c9_decision_rule_on_known_slopes(monkeypatch, a_encdec, expect_pass):
     assert nums["n"] == len(c9.SIZES["quick"]["F_GRID"]) * len(c9.SIZES["quick"]["GRID_SEEDS"])
     if not expect_pass:
         assert "grows" in nums["finding"]
+
+
+def test_c9_method_override_replaces_encdec(monkeypatch):
+    from proofs_checks.claims import c9_encdec_vs_gd as c9
+
+    monkeypatch.setattr(c9, "capacity_cached", _fake_capacity({"hebbian": 0.6, "gd": 0.6}))
+    ctx = ClaimContext(profile="quick", seed=0, method="hebbian")
+    passed, nums = c9.run(ctx)
+    assert ctx.method_read and nums["method"] == "hebbian" and passed
+
+
+def test_every_construction_claim_reads_the_method_override():
+    # C2-C5 and C7-C10 exercise a construction: --method must reach each of them
+    import inspect
+
+    for cid in ("C2", "C3", "C4", "C5", "C7", "C8", "C9", "C10"):
+        if cid in REGISTRY:
+            src = inspect.getsource(sys.modules[REGISTRY[cid].run.__module__])
+            assert "ctx.method" in src, cid
