@@ -103,6 +103,9 @@ def _evidence_block(c: dict) -> list[str]:
     if c.get("design"):
         lines += ["", "Design fixed in advance (module constants): `" +
                   json.dumps(c["design"], sort_keys=True)[:1500].replace("`", "'") + "`"]
+    finding = (c.get("numbers") or {}).get("finding")
+    if finding:
+        lines += ["", f"**Finding:** {finding}."]
     if c.get("error"):
         lines += ["", f"Error: `{c['error'].splitlines()[0][:300]}`"]
     return lines

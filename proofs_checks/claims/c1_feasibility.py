@@ -67,8 +67,9 @@ EVIDENCE = {
                  "statistic": "number of disagreements", "threshold": 0},
     "caveats": ["a finite sample of value sets (d <= 16); the equivalence itself is minimax duality, not "
                 "checked symbolically",
-                "the LP oracle has tolerance 1e-7; below rho ~ 1e-6 only the exactly certified plants are "
-                "ground truth"],
+                "the HiGHS LP misjudges some vertices of nearly flat sets (rho_j ~ 1e-6); there a separator "
+                "checked in exact rational arithmetic decides, and solver verdicts 'vertex' are accepted only with "
+                "the LP's agreement or such a proof"],
 }
 
 

@@ -34,7 +34,6 @@ the NTK baseline out of the larger sets, for cost; listed in the numbers).
 
 from __future__ import annotations
 
-import numpy as np
 import sympy as sp
 
 from ..framework import Claim, ClaimContext, register
