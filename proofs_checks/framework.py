@@ -163,6 +163,8 @@ def _evidence(claim: Claim, entry: dict, numbers: dict) -> dict:
         for key, value in runtime.items():
             if isinstance(value, dict) and isinstance(ev.get(key), dict):
                 ev[key] = {**ev[key], **value}
+            elif isinstance(value, dict) and isinstance(ev.get(key), str):
+                ev[key] = {"what": ev[key], **value}  # the declared sentence stays next to the run's numbers
             else:
                 ev[key] = value
     ev["declared"] = bool(declared) or bool(runtime)

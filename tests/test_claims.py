@@ -261,6 +261,19 @@ def test_evidence_kinds_declared_or_marked_undeclared(temp_claim):
     e = _run_one(REGISTRY["C95"], "quick", 0, "encdec")
     assert e["evidence"]["kinds"] == ["measured"] and e["evidence"]["measured"]["n"] == 3
     assert e["method_override_read"] and "evidence" not in e["numbers"]
+    from proofs_checks.framework import _evidence
+
+    class _Mod:  # a claim module declaring its evidence as text
+        EVIDENCE = {"exact": "at the listed sizes", "caveats": ["small"]}
+
+    sys.modules["_probe_claim_module"] = _Mod
+    try:
+        probe = Claim("C93", "probe", lambda: "x", lambda ctx: (True, {}))
+        probe.run.__module__ = "_probe_claim_module"
+        ev = _evidence(probe, {"seeds": [1]}, {"evidence": {"exact": {"sizes": [3]}}})
+    finally:
+        del sys.modules["_probe_claim_module"]
+    assert ev["exact"] == {"what": "at the listed sizes", "sizes": [3]} and ev["kinds"] == ["exact"]
     temp_claim("C94", lambda ctx: (True, {}))
     e = _run_one(REGISTRY["C94"], "quick", 0, "encdec")
     assert e["evidence"]["declared"] is False and not e["method_override_read"]
