@@ -1,23 +1,24 @@
 """Known-bad variants that the claims of ``factmlp verify`` must catch (``kind="verify"``).
 
-Importing this module registers them in :data:`proofs_checks.mutants.MUTANTS`.
+Importing this module registers them in :data:`proofs_checks.mutants.MUTANTS`,
+named ``claims.<name>`` (theory mutants are ``theory.<name>``).
 Each ``patch()`` swaps one piece of the product in-process and restores it on
 exit:
 
-* ``encdec_misstores_one_fact``: the encoder-decoder is built for the fact set
+* ``claims.encdec_misstores_one_fact``: the encoder-decoder is built for the fact set
   with fact 0 mapped to another value, so it stores F - 1 of F facts
   (caught by C3's certified-storage checks and C5's capacity searches);
-* ``encdec_exceeds_declared_bound``: the encoder-decoder's default width is
+* ``claims.encdec_exceeds_declared_bound``: the encoder-decoder's default width is
   doubled while its declared parameter bound stays (C3);
-* ``lenient_verifier``: :func:`factmlp.verify.verify_storage` reports every
+* ``claims.lenient_verifier``: :func:`factmlp.verify.verify_storage` reports every
   fact stored (C3 and C5, through their verifier controls on MLPs known not
   to store: the zero MLP and a random MLP);
-* ``counting_bound_b_1e-6``: C3's counting bound with b = 1e-6 bits per
+* ``claims.counting_bound_b_1e-6``: C3's counting bound with b = 1e-6 bits per
   parameter (C3: the bound then exceeds every measured count);
-* ``decodability_rejects_small_rho``: the decodability solver declares every
+* ``claims.decodability_rejects_small_rho``: the decodability solver declares every
   true vertex with rho_j < 5e-3 a non-vertex (C1, through its near-degenerate
   vertices);
-* ``encdec_no_projection``: the encoder-decoder with the JL projection removed,
+* ``claims.encdec_no_projection``: the encoder-decoder with the JL projection removed,
   code dimension m = d forced in width, bound and build (expected: C4, a claim
   of the asymptotic parameter count where m < d; C2 and C6 may catch it too).
 """
@@ -157,17 +158,17 @@ def _no_projection_patch() -> contextlib.AbstractContextManager:
 
 
 for _m in (
-    Mutant("encdec_misstores_one_fact", "encdec stores fact 0 as another value (F - 1 of F stored)", "verify",
+    Mutant("claims.encdec_misstores_one_fact", "encdec stores fact 0 as another value (F - 1 of F stored)", "verify",
            _misstore_patch, ("C3", "C5")),
-    Mutant("encdec_exceeds_declared_bound", "encdec's default width doubled, declared parameter bound unchanged",
+    Mutant("claims.encdec_exceeds_declared_bound", "encdec's default width doubled, declared parameter bound unchanged",
            "verify", _exceeds_bound_patch, ("C3",)),
-    Mutant("lenient_verifier", "verify_storage reports every fact stored", "verify", _lenient_verifier_patch,
+    Mutant("claims.lenient_verifier", "verify_storage reports every fact stored", "verify", _lenient_verifier_patch,
            ("C3", "C5")),
-    Mutant("counting_bound_b_1e-6", "C3's counting bound F log2 N / b with b = 1e-6 bits per parameter", "verify",
+    Mutant("claims.counting_bound_b_1e-6", "C3's counting bound F log2 N / b with b = 1e-6 bits per parameter", "verify",
            _bad_bits_patch, ("C3",)),
-    Mutant("decodability_rejects_small_rho", f"decodability declares true vertices with rho_j < {SMALL_RHO} "
+    Mutant("claims.decodability_rejects_small_rho", f"decodability declares true vertices with rho_j < {SMALL_RHO} "
            "non-vertices", "verify", _small_rho_patch, ("C1",)),
-    Mutant("encdec_no_projection", "encdec without the JL projection: code dimension m = d forced", "verify",
+    Mutant("claims.encdec_no_projection", "encdec without the JL projection: code dimension m = d forced", "verify",
            _no_projection_patch, ("C4",)),
 ):
     register_mutant(_m)

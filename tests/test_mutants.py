@@ -19,8 +19,8 @@ from proofs_checks import claims as _claims  # noqa: F401
 from proofs_checks.framework import REGISTRY, Claim, _run_one
 from proofs_checks.mutants import MUTANTS, Mutant, all_caught, load_mutants, run_mutants
 
-CORE = ("encdec_misstores_one_fact", "encdec_exceeds_declared_bound", "lenient_verifier",
-        "counting_bound_b_1e-6", "decodability_rejects_small_rho", "encdec_no_projection")
+CORE = ("claims.encdec_misstores_one_fact", "claims.encdec_exceeds_declared_bound", "claims.lenient_verifier",
+        "claims.counting_bound_b_1e-6", "claims.decodability_rejects_small_rho", "claims.encdec_no_projection")
 
 
 def test_registry_holds_the_claims_core_mutants_with_known_claims():
@@ -54,15 +54,15 @@ def test_patch_changes_the_product_and_restores_it(name):
     assert all(a is b for a, b in zip(before, _product_state())), name
 
 
-@pytest.mark.parametrize("name", ["encdec_misstores_one_fact", "encdec_exceeds_declared_bound", "lenient_verifier",
-                                  "counting_bound_b_1e-6"])
+@pytest.mark.parametrize("name", ["claims.encdec_misstores_one_fact", "claims.encdec_exceeds_declared_bound",
+                                  "claims.lenient_verifier", "claims.counting_bound_b_1e-6"])
 def test_c3_catches_with_encdec_only(name):
     load_mutants()
     with MUTANTS[name].patch():
         entry = _run_one(REGISTRY["C3"], "quick", 0, "encdec")
     assert entry["status"] == "fail", entry["numbers"].get("headline")
     nums = entry["numbers"]
-    if name == "lenient_verifier":
+    if name == "claims.lenient_verifier":
         assert not nums["verifier_controls_ok"]
     else:
         assert nums["violations"] > 0
@@ -79,13 +79,13 @@ def test_misstored_fact_is_the_only_one_missing():
 
     load_mutants()
     fs = make_factset("spherical", d=16, facts=32, seed=4)
-    with MUTANTS["encdec_misstores_one_fact"].patch():
+    with MUTANTS["claims.encdec_misstores_one_fact"].patch():
         rep = verify_storage(construct(fs, "encdec", seed=0).mlp, fs)
     assert rep.stored == rep.total - 1 and list(rep.failing) == [0]
 
 
 def test_run_mutants_catches_the_small_rho_solver_with_c1():
-    rows = run_mutants(["decodability_rejects_small_rho"], profile="quick", seed=0)
+    rows = run_mutants(["claims.decodability_rejects_small_rho"], profile="quick", seed=0)
     control, row = rows
     assert control["kind"] == "control" and control["passed"] and control["claims"] == {"C1": "pass"}
     assert row["caught_by"] == ["C1"] and row["caught"] and row["caught_as_expected"] == ["C1"]
