@@ -108,17 +108,18 @@ def run_control(mutants: list[Mutant], profile: str = "quick", seed: int = 0) ->
     """Run, unpatched, every claim and (if any theory mutant is selected) every derivation the mutants expect.
 
     Returns ``{"claims": {id: status}, "derivations": {name: status}, "passed": bool, "failed": [...],
-    "seconds": float}``; ``passed`` iff every expected claim passes and every expected derivation is checked.
+    "claim_seconds": {id: seconds}, "seconds": float}``; ``passed`` iff every expected claim passes and every expected derivation is checked.
     """
     t0 = time.perf_counter()
     _reset_caches()
     claim_ids = sorted({e for m in mutants if m.kind == "verify" for e in m.expected}, key=lambda s: (len(s), s))
-    claims = _claim_statuses(claim_ids, profile, seed)[0] if claim_ids else {}
+    claims, entries = _claim_statuses(claim_ids, profile, seed) if claim_ids else ({}, {})
     theory_expected = {e for m in mutants if m.kind == "theory" for e in m.expected}
     derivations = _theory_statuses() if theory_expected else {}
     bad = [c for c in claim_ids if claims.get(c) != "pass"]
     bad += [dv for dv in sorted(theory_expected) if derivations.get(dv) != "checked"]
     return {"claims": claims, "derivations": derivations, "passed": not bad, "failed": bad,
+            "claim_seconds": {cid: e["seconds"] for cid, e in entries.items()},
             "seconds": time.perf_counter() - t0}
 
 
