@@ -9,7 +9,8 @@ import re
 from importlib import resources
 from typing import Any
 
-__all__ = ["load_schema", "validate_certificate", "write_reports", "to_markdown", "to_latex", "headline"]
+__all__ = ["load_schema", "validate_certificate", "write_reports", "to_markdown", "to_latex", "headline",
+           "evidence_line"]
 
 
 def load_schema() -> dict:
@@ -55,28 +56,94 @@ def headline(entry: dict, limit: int = 4) -> str:
             parts.append(f"{k}={v:.4g}")
         else:
             parts.append(f"{k}={v}")
+    if "reason" in entry:
+        parts.append("not run: " + entry["reason"].splitlines()[0][:120])
     if "error" in entry:
         parts.append("error: " + entry["error"].splitlines()[0][:120])
     return ", ".join(parts)
 
 
+def evidence_line(entry: dict) -> str:
+    """One line naming the evidence kinds of a claim entry, e.g. ``symbolic (checked) + measured (n=24, ...)``."""
+    ev = entry.get("evidence") or {}
+    parts = []
+    for kind in ev.get("kinds", []):
+        if kind == "symbolic":
+            parts.append(f"proved symbolically ({ev.get('symbolic_status', 'n/a')})")
+        elif kind == "exact":
+            parts.append("exact only at the listed sizes")
+        elif kind == "measured":
+            m = ev.get("measured") or {}
+            bits = [f"n={m['n']}" if m.get("n") is not None else None,
+                    m.get("statistic"), f"threshold {m['threshold']}" if m.get("threshold") is not None else None,
+                    f"seeds {len(m.get('seeds', []))}"]
+            parts.append("measured (" + ", ".join(b for b in bits if b) + ")")
+        elif kind == "cited":
+            parts.append("cited")
+    if not ev.get("declared", False):
+        parts.append("[kinds not declared by the claim]")
+    return " + ".join(parts) or "none"
+
+
+def _evidence_block(c: dict) -> list[str]:
+    ev = c.get("evidence") or {}
+    lines = [f"**Status:** {c['status']}" + (f" ({c['reason']})" if c.get("reason") else ""),
+             "", f"**Evidence:** {evidence_line(c)}."]
+    for kind, label in (("symbolic", "Proved symbolically"), ("exact", "Exact only at the listed sizes"),
+                        ("measured", "Measured"), ("cited", "Cited")):
+        val = ev.get(kind)
+        if not val:
+            continue
+        if isinstance(val, dict):
+            val = "; ".join(f"{k}: {v}" for k, v in val.items() if k != "seeds" and v is not None)
+        elif isinstance(val, (list, tuple)):
+            val = "; ".join(str(v) for v in val)
+        lines.append(f"- {label}: {val}")
+    for cav in ev.get("caveats", []):
+        lines.append(f"- Caveat: {cav}")
+    if c.get("design"):
+        lines += ["", "Design fixed in advance (module constants): `" +
+                  json.dumps(c["design"], sort_keys=True)[:1500].replace("`", "'") + "`"]
+    finding = (c.get("numbers") or {}).get("finding")
+    if finding:
+        lines += ["", f"**Finding:** {finding}."]
+    if c.get("error"):
+        lines += ["", f"Error: `{c['error'].splitlines()[0][:300]}`"]
+    return lines
+
+
 def to_markdown(cert: dict) -> str:
+    s = cert["summary"]
+    env = cert.get("environment", {})
+    pkg = env.get("package") or {}
+    blas = env.get("blas") or {}
     lines = [
         "# factmlp verification report",
         "",
         f"Profile `{cert['profile']}`, seed {cert['seed']}, git revision `{cert['git_revision']}`, "
         f"{cert['date']}, {cert['platform']}.",
-        f"Passed {cert['summary']['passed']} of {cert['summary']['total']} claims.",
+        f"Passed {s['passed']} of {s['total']} claims (failed {s['failed']}, not run {s.get('not_run', 0)}).",
+    ]
+    if env:
+        lines.append(
+            f"factmlp {pkg.get('version')}" + (f" (installed sources sha256 {pkg['source_sha256']})"
+                                                if pkg.get("source_sha256") else "")
+            + f", mpmath {env.get('mpmath')}, BLAS {blas.get('numpy_blas')} (thread settings from "
+            f"{blas.get('source')}: {json.dumps(blas.get('threadpools') or blas.get('env'))}), "
+            f"{env.get('cpu_count')} CPUs, argv `{' '.join(env.get('argv', []))}`.")
+    lines += [
         "",
-        "| claim | title | status | evidence | seconds |",
-        "| --- | --- | --- | --- | ---: |",
+        "| claim | title | status | evidence kind | numbers | seconds |",
+        "| --- | --- | --- | --- | --- | ---: |",
     ]
     for c in cert["claims"]:
         ev = headline(c).replace("|", "\\|")
-        lines.append(f"| {c['id']} | {c['title']} | **{c['status']}** | {ev} | {c['seconds']:.1f} |")
+        kind = evidence_line(c).replace("|", "\\|")
+        lines.append(f"| {c['id']} | {c['title']} | **{c['status']}** | {kind} | {ev} | {c['seconds']:.1f} |")
     lines.append("")
     for c in cert["claims"]:
         lines += [f"## {c['id']}: {c['title']}", "", f"$${c['statement_latex']}$$", ""]
+        lines += _evidence_block(c) + [""]
     return "\n".join(lines) + "\n"
 
 
@@ -120,10 +187,12 @@ def to_latex(cert: dict) -> str:
     for i, c in enumerate(cert["claims"]):
         if i:
             lines.append(r"\addlinespace")
-        evidence = _tex_escape(headline(c, 3)).replace(r"\_", r"\_\allowbreak{}")
+        status = c["status"].replace("_", " ")
+        kinds = "+".join(c.get("evidence", {}).get("kinds", [])) or "none"
+        evidence = _tex_escape(kinds + ": " + headline(c, 3)).replace(r"\_", r"\_\allowbreak{}")
         # the statement row sits on the claim's source line, so each claim stays one line of report.tex
         lines.append(
-            f"{c['id']} & {_RAGGED}{_tex_escape(c['title'])} & {c['status']} & {_RAGGED}{evidence} \\\\ "
+            f"{c['id']} & {_RAGGED}{_tex_escape(c['title'])} & {status} & {_RAGGED}{evidence} \\\\ "
             f"\\multicolumn{{4}}{{@{{}}p{{\\linewidth}}@{{}}}}"
             f"{{{_RAGGED}\\hspace*{{1em}}${c['statement_latex']}$}} \\\\"
         )

@@ -19,7 +19,7 @@ def test_passing_claims_exit_0_and_write_reports(tmp_path):
     res = _verify("--claims", "C1,C6", "--profile", "quick", "--seed", 3, "--out", tmp_path, "--json")
     assert res.exit_code == 0, res.output
     out = json.loads(res.stdout)
-    assert out["summary"] == {"passed": 2, "failed": 0, "total": 2}
+    assert out["summary"] == {"passed": 2, "failed": 0, "not_run": 0, "total": 2, "all_passed": True}
     assert [c["id"] for c in out["claims"]] == ["C1", "C6"]
     cert = json.loads((tmp_path / "certificate.json").read_text())
     validate_certificate(cert)

@@ -16,13 +16,21 @@ from ._common import EXIT_BAD_INPUT, EXIT_NEGATIVE, check_out_dir, dumps, fail, 
 @click.option("--out", "out_dir", type=click.Path(file_okay=False), default="report", show_default=True,
               help="Directory for certificate.json, report.md, report.tex.")
 @click.option("--method", default=None, help="Override the construction the claims exercise (for testing).")
+@click.option("--mutants", "mutants", is_flag=True,
+              help="Instead: apply each registered mutant and report which claim or derivation caught it.")
+@click.option("--only", "only", default=None, help="With --mutants: comma-separated mutant names [default: all].")
 @json_option
 @handle_errors
-def command(claim_ids, profile, seed, out_dir, method, as_json):
+def command(claim_ids, profile, seed, out_dir, method, mutants, only, as_json):
     """Check the paper's claims; write certificate.json, report.md and report.tex.
 
-    Exit 0 when every claim passes, 1 when any fails.
+    Exit 0 when every claim passes, 1 when any fails or is not run.  With
+    ``--mutants``: exit 0 only when every mutant is caught and the unpatched
+    control passes, else 1.
     """
+    if mutants:
+        _mutants_command(only, profile, seed, as_json)
+        return
     from proofs_checks.framework import REGISTRY, run_claims
     from proofs_checks import claims as _claims  # noqa: F401
     from proofs_checks.report import headline, write_reports
@@ -59,5 +67,37 @@ def command(claim_ids, profile, seed, out_dir, method, as_json):
     else:
         s = cert["summary"]
         click.echo(f"{s['passed']}/{s['total']} claims pass; wrote {', '.join(paths.values())}")
-    if cert["summary"]["failed"]:
+    if not cert["summary"].get("all_passed", not cert["summary"]["failed"]):
+        sys.exit(EXIT_NEGATIVE)
+
+
+def _mutants_command(only, profile, seed, as_json) -> None:
+    """``--mutants``: the table mutant -> caught by; exit 0 iff all caught and the control passed."""
+    from proofs_checks.mutants import all_caught, load_mutants, run_mutants
+
+    names = [n.strip() for n in only.split(",") if n.strip()] if only else None
+    registered = load_mutants()
+    if names:
+        unknown = [n for n in names if n not in registered]
+        if unknown:
+            fail(f"unknown mutant(s) {unknown}; known: {sorted(registered)}", EXIT_BAD_INPUT)
+    rows = run_mutants(names, profile=profile, seed=seed)
+    ok = all_caught(rows)
+    if as_json:
+        click.echo(dumps({"all_caught": ok, "rows": [{k: v for k, v in r.items() if k != "traceback"}
+                                                     for r in rows]}))
+    else:
+        click.echo("| mutant | kind | expected | caught by | seconds |")
+        click.echo("| --- | --- | --- | --- | ---: |")
+        for r in rows:
+            if r["kind"] == "control":
+                caught = "control " + ("passed" if r["passed"] else f"FAILED: {', '.join(r['failed'])}")
+                click.echo(f"| control (unpatched) | - | - | {caught} | {r['seconds']:.1f} |")
+                continue
+            caught = ", ".join(r["caught_by"]) or ("NOT CAUGHT" + (f" ({r['error']})" if r.get("error") else ""))
+            click.echo(f"| {r['name']} | {r['kind']} | {', '.join(r['expected'])} | {caught} | {r['seconds']:.1f} |")
+        n = sum(r["kind"] != "control" for r in rows)
+        caught_n = sum(r["caught"] for r in rows if r["kind"] != "control")
+        click.echo(f"{caught_n}/{n} mutants caught" + ("" if ok else "; not all caught or control failed"))
+    if not ok:
         sys.exit(EXIT_NEGATIVE)

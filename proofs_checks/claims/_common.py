@@ -7,7 +7,8 @@ from typing import Any, Iterable
 
 import numpy as np
 
-__all__ = ["subseed", "profile_sizes", "symbolic_summary", "storage_outcome", "have_torch", "DEFAULT_METHOD"]
+__all__ = ["subseed", "profile_sizes", "symbolic_summary", "storage_outcome", "have_torch", "DEFAULT_METHOD",
+           "capacity_cached", "verifier_controls", "slope_interval", "grid_factset", "grid_construct_seed"]
 
 #: the construction the claims exercise unless ``ctx.method`` overrides it
 DEFAULT_METHOD = "encdec"
@@ -82,3 +83,91 @@ def storage_outcome(factset: Any, method: str, *, seed: int, hidden: int | None 
             "params_factored": None if c.params_factored is None else int(c.params_factored),
             "param_bound": None if c.param_bound is None else int(c.param_bound),
             "info": {k: v for k, v in c.info.items() if isinstance(v, (bool, int, float, str))}}
+
+
+def capacity_cached(ctx: Any, factset: Any, method: str, *, seed: int, rho: float | None = None,
+                    **options: Any) -> Any:
+    """:func:`factmlp.capacity.min_width` of ``(factset, method, seed, options)``, cached in ``ctx.cache``.
+
+    The key is the fact set's fingerprint, the method, the construction seed
+    and the options, so two claims of one run (C3 and C9 share GD's searches)
+    reuse a result only for the same computation.  Contexts without a
+    ``cache`` attribute compute every time.
+    """
+    from factmlp.capacity import min_width
+
+    key = ("min_width", factset.fingerprint(), method, int(seed), tuple(sorted(options.items())))
+    cache = getattr(ctx, "cache", None)
+    if cache is not None and key in cache:
+        return cache[key]
+    res = min_width(factset, method, seed=seed, rho=rho, **options)
+    if cache is not None:
+        cache[key] = res
+    return res
+
+
+def verifier_controls(factset: Any, *, seed: int) -> dict:
+    """Run the verifier on two MLPs known not to store ``factset``: every capacity result rests on it.
+
+    * zero weights (``g = 0``): every margin is exactly 0, so no fact is
+      stored; the verifier must report ``stored == 0``;
+    * random weights of width ``h = F`` (i.i.d. N(0, 1), ``seed``): it
+      ignores the facts; the verifier must not certify all F.
+
+    Returns ``{"ok": bool, "zero_stored": int, "random_stored": int, "total": F}``.
+    A verifier that says "stored" too easily fails here, whatever the construction.
+    """
+    from factmlp.mlp import GatedMLP
+    from factmlp.verify import verify_storage
+
+    d, F = factset.dim, factset.n_facts
+    zero = GatedMLP(np.zeros((1, d)), np.zeros((1, d)), np.zeros((d, 1)), "silu")
+    rng = np.random.default_rng(seed)
+    rand = GatedMLP(rng.standard_normal((F, d)), rng.standard_normal((F, d)), rng.standard_normal((d, F)), "silu")
+    z = verify_storage(zero, factset)
+    r = verify_storage(rand, factset)
+    ok = int(z.stored) == 0 and not bool(z.certified) and not (bool(r.certified) and int(r.stored) == F)
+    return {"ok": bool(ok), "zero_stored": int(z.stored), "random_stored": int(r.stored), "total": int(F)}
+
+
+def slope_interval(x: Any, y: Any, level: float = 0.95) -> dict:
+    """OLS slope of ``y`` on ``x`` with its two-sided ``level`` t-interval (n - 2 degrees of freedom).
+
+    ``slope = sum (x - xbar)(y - ybar) / sum (x - xbar)^2``,
+    ``se = sqrt(RSS / (n - 2) / sum (x - xbar)^2)``, interval
+    ``slope +- t_{(1+level)/2, n-2} se``.  Needs n >= 3 and two distinct x.
+    """
+    from scipy import stats
+
+    x = np.asarray(x, dtype=np.float64)
+    y = np.asarray(y, dtype=np.float64)
+    n = x.size
+    xc = x - x.mean()
+    sxx = float(xc @ xc)
+    if n < 3 or not sxx > 0:
+        raise ValueError(f"slope interval needs >= 3 points and two distinct x, got n={n}")
+    slope = float(xc @ (y - y.mean()) / sxx)
+    resid = y - (y.mean() + slope * xc)
+    se = float(np.sqrt(resid @ resid / (n - 2) / sxx))
+    tq = float(stats.t.ppf(0.5 + level / 2, n - 2))
+    return {"slope": slope, "se": se, "ci_low": slope - tq * se, "ci_high": slope + tq * se,
+            "level": level, "n": int(n), "intercept": float(y.mean() - slope * x.mean())}
+
+
+def grid_factset(ctx: Any, family: str, d: int, n_facts: int, k: int) -> tuple[Any, int]:
+    """The ``k``-th fact set of the shared capacity grid: ``make_factset(family, d, F, N = F)``.
+
+    Seeded by ``subseed(ctx.seed, "capacity-grid", d, F, k)`` (and the family),
+    so C3 and C9 build bit-identical sets where their designs overlap and
+    share capacity searches through :func:`capacity_cached`.  Returns
+    ``(factset, seed)``.
+    """
+    from factmlp.families import make_factset
+
+    seed = subseed(ctx.seed, "capacity-grid:" + family, int(d), int(n_facts), int(k))
+    return make_factset(family, d=int(d), facts=int(n_facts), values=int(n_facts), seed=seed), seed
+
+
+def grid_construct_seed(ctx: Any, family: str, d: int, n_facts: int, k: int) -> int:
+    """Construction seed of the ``k``-th grid set (shared like :func:`grid_factset`)."""
+    return subseed(ctx.seed, "capacity-construct:" + family, int(d), int(n_facts), int(k))
