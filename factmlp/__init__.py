@@ -47,6 +47,7 @@ _LAZY: dict[str, str] = {
     "InfeasibleFactSetError": "factmlp.errors",
     "DegenerateKeysError": "factmlp.errors",
     "ConvergenceError": "factmlp.errors",
+    "polish": "factmlp.polish",
 }
 
 __all__ = sorted(_LAZY) + ["__version__"]
@@ -56,6 +57,7 @@ __all__ = sorted(_LAZY) + ["__version__"]
 # the function is bound here eagerly (after the submodule has loaded) and the
 # public name always means the function.
 from .decodability import decodability  # noqa: E402
+from .polish import polish  # noqa: E402  (same reason: the function, not the submodule)
 
 
 def __getattr__(name: str) -> Any:

@@ -114,9 +114,10 @@ def test_whitening_stores_anisotropic_values():
 
 def test_whitening_strength_interpolates():
     fs = feasible_factset("spiked", 8, 40, seed=3)
-    none = construct(fs, "encdec", seed=0, whiten=0.0)
     plain = construct(fs, "encdec", seed=0)
-    half = construct(fs, "encdec", seed=0, whiten=0.5)
+    # one width for all three (the default code dimension is searched per whitening strength)
+    none = construct(fs, "encdec", hidden=plain.hidden, seed=0, whiten=0.0)
+    half = construct(fs, "encdec", hidden=plain.hidden, seed=0, whiten=0.5)
     assert np.array_equal(none.mlp.down_proj, plain.mlp.down_proj)
     assert not np.allclose(half.mlp.down_proj, plain.mlp.down_proj)
     assert verify_storage(half.mlp, fs).certified
@@ -184,8 +185,40 @@ def test_gate_slack_widens_default_and_shrinks_weights():
     fs = make_factset("spherical", 8, 64, seed=9)
     base = construct(fs, "encdec", seed=0)
     slack = construct(fs, "encdec", seed=0, gate_slack=2)
-    assert slack.hidden == base.hidden + 2 * 8 and slack.info["r"] == base.info["r"] + 2
+    assert slack.hidden == base.hidden + 2 * base.info["m"] and slack.info["r"] == base.info["r"] + 2
     assert slack.param_bound == base.param_bound  # the theory's count has no slack
     assert verify_storage(slack.mlp, fs).certified
     with pytest.raises(InvalidInputError):
         construct(fs, "encdec", gate_slack=-1)
+
+
+@pytest.mark.parametrize("family,d,facts,values", [("spherical", 8, 32, 32), ("kaiming", 8, 40, 40),
+                                                   ("uniform", 10, 40, 40), ("tied", 8, 40, 64),
+                                                   ("spiked", 12, 48, 96)])
+def test_default_width_is_below_plain_interpolation(family, d, facts, values):
+    """F >= 4 d, generic: the searched code dimension m < d, so 3 d m ceil(F/d) < 3 d F, and every fact is stored.
+
+    Not claimed for the gaussian and condition families at these sizes: their
+    few feasible sets have rho ~ 1e-2, and no projection below d keeps every
+    used value a vertex (m = d, interpolation-sized; docs/constructions.md).
+    """
+    fs = feasible_factset(family, d, facts, values, seed=1)
+    c = construct(fs, "encdec", seed=0)
+    assert c.params < 3 * d * facts, (c.info["m"], c.info["r"], c.params)
+    assert c.params_factored < c.params
+    assert verify_storage(c.mlp, fs).certified
+    theory = construct(fs, "encdec", seed=0, code_dim="theory")
+    assert theory.hidden >= c.hidden and theory.param_bound == c.param_bound
+
+
+def test_searched_code_dim_is_the_smallest_probed_certified_one():
+    from factmlp.constructions.encdec import min_code_dim
+
+    fs = make_factset("spherical", 12, 60, seed=2)
+    out = min_code_dim(fs)
+    m = out["m"]
+    assert 1 <= m < 12 and (m, True) in out["probes"]
+    assert all(not ok for mm, ok in out["probes"] if mm < m)  # bisection: everything below it failed
+    # the certified projection at m is what the default construction uses
+    Q = construct(fs, "encdec", seed=5).factored["projection"]
+    assert decodability(fs.values @ Q.T, fs.used_values).rho > 0 and Q.shape == (m, 12)

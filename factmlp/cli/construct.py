@@ -19,13 +19,16 @@ from ._common import (EXIT_BAD_INPUT, EXIT_NEGATIVE, EXIT_OK, check_out_file, du
 @click.option("--hidden", type=int, default=None, help="Hidden width h [default: the method's guarantee width].")
 @click.option("--seed", type=int, default=0, show_default=True)
 @click.option("--whiten", is_flag=True, help="encdec: whiten the values before computing readout directions.")
+@click.option("--polish", "do_polish", is_flag=True,
+              help="Repair failing facts with factmlp.polish (never loses a certified fact); JSON gains 'polish'.")
 @json_option
 @handle_errors
-def command(factset, method, out_path, hidden, seed, whiten, as_json):
+def command(factset, method, out_path, hidden, seed, whiten, do_polish, as_json):
     """Construct an MLP storing FACTSET (.npz), write it to --out and certify it.
 
     JSON: {"method", "hidden", "params", "params_factored", "stored", "total",
-    "seconds"}.  Exit 0 when every fact is certified stored, 1 when not, 2 on
+    "seconds"} (and "polish": {"stored_before", "stored_after"}
+    with --polish).  Exit 0 when every fact is certified stored, 1 when not, 2 on
     bad or infeasible input (nothing is written then).
     """
     from ..constructions import METHODS, construct
@@ -45,9 +48,18 @@ def command(factset, method, out_path, hidden, seed, whiten, as_json):
     fs = FactSet.load(factset)
     if hidden is not None:
         require_memory(3 * fs.dim * hidden * 8, f"--hidden {hidden} with d={fs.dim}")
+    if do_polish and method == "margin":
+        options["partial"] = True  # hand polish the uncertified MLP instead of raising
     c = construct(fs, method, hidden=hidden, seed=seed, **options)
     report = verify_storage(c.mlp, fs)
-    c.mlp.save(out_path)
+    mlp, polished = c.mlp, None
+    if do_polish:
+        from ..polish import polish
+
+        mlp, after = polish(c.mlp, fs, seed=seed)
+        polished = {"stored_before": int(report.stored), "stored_after": int(after.stored)}
+        report = after
+    mlp.save(out_path)
     out = {
         "method": method,
         "hidden": c.hidden,
@@ -57,6 +69,8 @@ def command(factset, method, out_path, hidden, seed, whiten, as_json):
         "total": int(report.total),
         "seconds": float(c.seconds),
     }
+    if polished is not None:
+        out["polish"] = polished
     if as_json:
         click.echo(dumps(out))
     else:

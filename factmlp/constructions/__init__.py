@@ -5,7 +5,8 @@ Built-in methods (each in its own module, registered on import):
 * ``encdec``  -- encoder-decoder (:mod:`factmlp.constructions.encdec`);
 * ``hebbian`` -- Hebbian / bilinear features (:mod:`factmlp.constructions.hebbian`);
 * ``ntk``     -- the earlier kernel-solve baseline (:mod:`factmlp.constructions.ntk`);
-* ``gd``      -- gradient descent, needs torch (:mod:`factmlp.constructions.gd`).
+* ``gd``      -- gradient descent, needs torch (:mod:`factmlp.constructions.gd`);
+* ``margin``  -- convex squared-hinge margin solves (:mod:`factmlp.constructions.margin`).
 
 A new method is a builder ``builder(factset, hidden, seed, **options)``
 returning a :class:`~factmlp.mlp.GatedMLP` (or a :class:`Built`) and one call
@@ -21,7 +22,7 @@ from .registry import METHODS, Built, Construction, Method, construct, get_metho
 
 __all__ = ["METHODS", "Built", "Construction", "Method", "construct", "get_method", "register_method"]
 
-_BUILTIN = ("encdec", "hebbian", "ntk", "gd")
+_BUILTIN = ("encdec", "hebbian", "ntk", "gd", "margin")
 
 for _name in _BUILTIN:
     try:

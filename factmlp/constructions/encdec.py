@@ -34,8 +34,15 @@ Folding.  Unit ``(c, t)`` (index ``c r + t``) has gate row ``G_t``, up row
 ``h = m r`` (plus zero padding up to the requested width), ``3 d h``
 parameters.  The factored form (``G``, ``A``, ``Q``) has ``d r + d m r + m d``.
 
-Default width: ``m = min(d, ceil(M_DECODER(rho, N, delta)))`` and
-``r = ceil(F/d)`` (:func:`theory.param_counts.hidden_width`); an explicit
+Default width: ``h = m ceil(F/d)`` with ``m`` the smallest code dimension
+whose projected used values are certified vertices (``rho(V Q^T) > 0``,
+bisection on ``m``, seeded projections; :func:`min_code_dim`): the
+compression regime.  ``code_dim="theory"`` keeps the JL theory's ``m =
+min(d, ceil(M_DECODER(rho, N, delta)))`` (:func:`theory.param_counts.hidden_width`),
+an int forces ``m``.  A random projection whose projected used values are not
+all certified vertices is redrawn from the construction's seed stream, up to
+``PROJECTION_TRIES`` times (``info["projection_tries"]``); at the default
+width the search's certified projection is reused.  An explicit
 width ``h`` uses ``m = min(d, h // ceil(F/d))`` code coordinates and
 ``r = h // m`` gate rows (more rows than ``ceil(F/d)`` improve conditioning).
 """
@@ -61,10 +68,18 @@ __all__ = ["build_encdec", "encdec_default_hidden", "encdec_layout", "conflictin
 PROJECTIONS = ("auto", "random", "pca", "identity")
 DELTA = 0.01  # failure probability of the JL decoder guarantee used for the default width
 RESIDUAL_TOL = 1e-6  # relative residual above which an exact fit (r d >= F) is declared failed
+CODE_DIM_RULES = ("min", "theory")  # default code dimension: smallest certified (default) or the JL theory's
+PROJECTION_TRIES = 8  # random projections drawn (from the construction's seed) until the projected used values
+#                       are certified vertices; the default width's search draws SEARCH_TRIES per code dimension
+SEARCH_TRIES = 3
+OPEN_BATCH = 32  # values per exact decodability call in the vertex check
+SEARCH_SEED = 0x5EED  # seed stream of the search's projections (the construction draws its own)
+_MIN_CACHE: dict = {}
+_MIN_CACHE_SIZE = 16
 
 
 def _options(activation: str = "silu", projection: str = "auto", whiten: bool | float = False,
-             code_dim: int | None = None, delta: float = DELTA, gate_slack: int = 0) -> dict:
+             code_dim: int | str | None = None, delta: float = DELTA, gate_slack: int = 0) -> dict:
     if activation not in ACTIVATIONS:
         raise InvalidInputError(f"activation must be one of {ACTIVATIONS}, got {activation!r}")
     if projection not in PROJECTIONS:
@@ -75,15 +90,18 @@ def _options(activation: str = "silu", projection: str = "auto", whiten: bool | 
         strength = float(whiten)
     else:
         raise InvalidInputError(f"whiten must be a bool or a strength in [0, 1], got {whiten!r}")
-    if code_dim is not None and (isinstance(code_dim, bool) or not isinstance(code_dim, (int, np.integer))
-                                 or int(code_dim) < 1):
-        raise InvalidInputError(f"code_dim must be a positive int, got {code_dim!r}")
+    if code_dim in CODE_DIM_RULES:
+        pass
+    elif code_dim is not None and (isinstance(code_dim, bool) or not isinstance(code_dim, (int, np.integer))
+                                   or int(code_dim) < 1):
+        raise InvalidInputError(f"code_dim must be a positive int, 'min' or 'theory', got {code_dim!r}")
     if not (0.0 < float(delta) < 1.0):
         raise InvalidInputError(f"delta must lie in (0, 1), got {delta!r}")
     if isinstance(gate_slack, bool) or not isinstance(gate_slack, (int, np.integer)) or int(gate_slack) < 0:
         raise InvalidInputError(f"gate_slack must be an int >= 0, got {gate_slack!r}")
     return {"activation": activation, "projection": projection, "whiten": strength > 0, "strength": strength,
-            "code_dim": None if code_dim is None else int(code_dim), "delta": float(delta),
+            "code_dim": code_dim if code_dim is None or code_dim in CODE_DIM_RULES else int(code_dim),
+            "delta": float(delta),
             "gate_slack": int(gate_slack)}
 
 
@@ -99,7 +117,7 @@ def _whitening(values: np.ndarray, strength: float = 1.0) -> np.ndarray:
 def _theory_code_dim(factset: FactSet, opts: dict) -> int:
     from theory.param_counts import encdec_code_dim
 
-    if opts["code_dim"] is not None:
+    if isinstance(opts["code_dim"], int):
         return min(opts["code_dim"], factset.dim)
     rho = float(feasibility(factset).rho)
     if opts["whiten"]:
@@ -111,18 +129,121 @@ def _theory_code_dim(factset: FactSet, opts: dict) -> int:
                            rho=min(rho, 1.0), delta=opts["delta"])
 
 
-def encdec_default_hidden(factset: FactSet, **options: Any) -> int:
-    """Width the guarantee asks for: ``h = m (ceil(F/d) + gate_slack)``, ``m = min(d, ceil(M_DECODER))`` (or ``code_dim``).
+def _vertices_survive(factset: FactSet, Q: np.ndarray) -> bool:
+    """Whether every used projected value ``z_j = Q v_j`` is a certified vertex (``rho(V Q^T) > 0``).
 
-    ``gate_slack = 0`` (default) is the theory's width ``m ceil(F/d)``.
+    A quick certificate first: ``c_j = (Q Q^T)^{-1} Q u*_j`` (the readout
+    ``u*_j`` of the unprojected value, pulled into code space) separates
+    ``z_j`` from every other ``z_l`` when ``min_l <c_j, z_j - z_l>`` exceeds
+    a float64 rounding allowance (``1e-9 |c_j| max_l |z_j - z_l|``, far
+    above the ``m u`` error of the dot products); a strictly separating
+    direction proves ``z_j`` a vertex.  The values it leaves open go to
+    :func:`factmlp.decodability.decodability` (``indices=`` those only), in
+    batches of ``OPEN_BATCH``, stopping at the first non-vertex.
+    """
+    Z = factset.values @ Q.T
+    used = np.asarray(factset.used_values, dtype=np.int64)
+    U = np.asarray(feasibility(factset).directions, dtype=np.float64)[used]
+    C = np.linalg.lstsq(Q.T, U.T, rcond=None)[0].T  # (|J|, m): argmin ||Q^T c - u*_j||
+    open_: list[np.ndarray] = []
+    chunk = max(1, (1 << 22) // max(Z.shape[0], 1))
+    for lo in range(0, used.size, chunk):
+        J, Cj = used[lo:lo + chunk], C[lo:lo + chunk]
+        diff_scores = np.sum(Cj * Z[J], axis=1)[:, None] - Cj @ Z.T  # <c_j, z_j - z_l>
+        rows = np.arange(J.size)
+        diff_scores[rows, J] = np.inf
+        dist = np.sqrt(np.maximum(np.sum(Z * Z, axis=1)[None, :] - 2 * Z[J] @ Z.T
+                                  + np.sum(Z[J] * Z[J], axis=1)[:, None], 0.0))
+        allowance = 1e-9 * np.linalg.norm(Cj, axis=1) * (dist.max(axis=1) + 1e-300)
+        open_.append(J[~(diff_scores.min(axis=1) > allowance)])
+    rest = np.concatenate(open_) if open_ else np.zeros(0, dtype=np.int64)
+    for lo in range(0, rest.size, OPEN_BATCH):  # stop at the first batch holding a non-vertex
+        if not float(decodability(Z, rest[lo:lo + OPEN_BATCH]).rho) > 0:
+            return False
+    return True
+
+
+def min_code_dim(factset: FactSet, **options: Any) -> dict:
+    """Smallest code dimension ``m`` whose projected used values are all certified vertices.
+
+    ``ok(m)``: one of ``SEARCH_TRIES`` projections (drawn as the construction
+    draws them, seeds ``(SEARCH_SEED, m, t)``) has ``rho(V Q^T) > 0``,
+    certified by :func:`factmlp.decodability.decodability`; ``ok(d)`` holds
+    for every feasible set (``Q`` is the identity, or an invertible
+    whitening).  Bisection on ``m`` in ``[1, d]`` assumes ``ok`` monotone in
+    ``m`` (likely, not proven, for random projections): the result is the
+    smallest storing ``m`` of the probed ones.  Returns ``{"m", "probes":
+    [(m, ok), ...], "projection_seed"}`` (the seed of the certified
+    projection at ``m``, ``None`` when ``m = d`` needs none); cached per fact
+    set and options.  The construction at the default width reuses that
+    projection, so its projected values are certified vertices.
     """
     opts = _options(**options)
-    return _theory_code_dim(factset, opts) * (math.ceil(factset.n_facts / factset.dim) + opts["gate_slack"])
+    d = factset.dim
+    key = (factset.fingerprint(), opts["projection"], opts["strength"])
+    if key in _MIN_CACHE:
+        return _MIN_CACHE[key]
+    probes: list[tuple[int, bool]] = []
+    found: dict[int, int] = {}  # m -> index t of the certified search projection
+
+    def ok(m: int) -> bool:
+        if m >= d and opts["projection"] in ("auto", "identity"):
+            return True
+        if opts["projection"] == "identity":
+            return False
+        tries = 1 if opts["projection"] == "pca" else SEARCH_TRIES
+        for t in range(tries):
+            Q, _ = _projection(factset, m, opts, np.random.default_rng([SEARCH_SEED, m, t]))
+            if _vertices_survive(factset, Q):
+                probes.append((m, True))
+                found[m] = t
+                return True
+        probes.append((m, False))
+        return False
+
+    lo, hi = 0, d  # ok(lo) False by convention (m = 0), ok(hi) True
+    while hi - lo > 1:
+        mid = (lo + hi) // 2
+        if ok(mid):
+            hi = mid
+        else:
+            lo = mid
+    out = {"m": hi, "probes": probes, "projection_seed": None if hi not in found else [SEARCH_SEED, hi, found[hi]]}
+    _MIN_CACHE[key] = out
+    while len(_MIN_CACHE) > _MIN_CACHE_SIZE:
+        _MIN_CACHE.pop(next(iter(_MIN_CACHE)))
+    return out
+
+
+def _code_dim(factset: FactSet, opts: dict, options: dict) -> int:
+    """The default width's code dimension: ``code_dim`` if an int, the theory's (``"theory"``), else the search's."""
+    if isinstance(opts["code_dim"], int) or opts["code_dim"] == "theory":
+        return _theory_code_dim(factset, opts)
+    return min_code_dim(factset, **{k: v for k, v in options.items() if k != "gate_slack"})["m"]
+
+
+def encdec_default_hidden(factset: FactSet, **options: Any) -> int:
+    """Default width ``h = m (ceil(F/d) + gate_slack)``.
+
+    ``m`` is the smallest code dimension whose projected used values are
+    certified vertices (:func:`min_code_dim`, the default ``code_dim="min"``);
+    ``code_dim="theory"`` gives the JL theory's ``m = min(d, ceil(M_DECODER))``
+    (the width before the search existed); an int forces ``m``.
+    ``gate_slack = 0`` (default) is the theory's row count ``ceil(F/d)``.
+    """
+    opts = _options(**options)
+    return _code_dim(factset, opts, options) * (math.ceil(factset.n_facts / factset.dim) + opts["gate_slack"])
 
 
 def encdec_param_bound(factset: FactSet, hidden: int, **options: Any) -> int:
-    """The theory's folded count ``3 d m ceil(F/d)`` at the guarantee's code dimension (no gate slack)."""
+    """The theory's folded count ``3 d m ceil(F/d)`` at the JL code dimension (no gate slack).
+
+    With ``code_dim`` an int, at that ``m``; the searched default ``m`` never
+    exceeds ``d``, and the bound uses ``min(d, M_DECODER)``.
+    """
     opts = dict(options, gate_slack=0)
+    if not isinstance(opts.get("code_dim"), (int, np.integer)) or isinstance(opts.get("code_dim"), bool):
+        opts["code_dim"] = "theory"
     return 3 * factset.dim * encdec_default_hidden(factset, **opts)
 
 
@@ -272,9 +393,24 @@ def build_encdec(factset: FactSet, hidden: int, seed: Any = 0, **options: Any) -
         )
     rng = check_seed(seed)
     F, d = factset.n_facts, factset.dim
-    m, r = encdec_layout(F, d, hidden, opts["code_dim"])
-    Q, proj_kind = _projection(factset, m, opts, rng)
-    codes, rho_z = _codes(factset, Q, proj_kind == "identity" and not opts["whiten"])
+    layout_dim = opts["code_dim"] if isinstance(opts["code_dim"], int) else None
+    search_seed = None
+    if layout_dim is None:  # the default width m (ceil(F/d) + slack) is laid out with its own m
+        m_default = _code_dim(factset, opts, options)
+        if hidden == m_default * (math.ceil(F / d) + opts["gate_slack"]):
+            layout_dim = m_default
+            if opts["code_dim"] != "theory":
+                search_seed = min_code_dim(factset, **{k: v for k, v in options.items() if k != "gate_slack"}
+                                           )["projection_seed"]
+    m, r = encdec_layout(F, d, hidden, layout_dim)
+    tries = 0
+    while True:  # a random projection is redrawn (same seed stream) until the used values stay vertices
+        tries += 1
+        Q, proj_kind = _projection(factset, m, opts, rng if search_seed is None
+                                   else np.random.default_rng(search_seed))
+        codes, rho_z = _codes(factset, Q, proj_kind == "identity" and not opts["whiten"])
+        if rho_z > 0 or proj_kind != "random" or search_seed is not None or tries >= PROJECTION_TRIES:
+            break
 
     K = np.asarray(factset.keys, dtype=np.float64)
     # unique keys carry the system (duplicates have equal codes, checked above)
@@ -312,7 +448,9 @@ def build_encdec(factset: FactSet, hidden: int, seed: Any = 0, **options: Any) -
     down[:, :h_used] = np.repeat(Q.T, r, axis=1)            # unit c r + t -> Q[c, :]
     meta = {"method": "encdec", "m": m, "r": r, "projection": proj_kind, "whiten": opts["strength"]}
     mlp = GatedMLP(gate, up, down, opts["activation"], meta)
-    info = {"m": m, "r": r, "h_used": h_used, "projection": proj_kind, "whiten": opts["whiten"],
+    info = {"m": m, "r": r, "h_used": h_used, "projection": proj_kind, "projection_tries": tries,
+            "params_folded": 3 * d * hidden, "params_factored": d * r + d * h_used + m * d,
+            "whiten": opts["whiten"],
             "whiten_strength": opts["strength"],
             "rho_projected": rho_z, "relative_residual": resid, "exact_system": exact,
             "activation": opts["activation"]}
