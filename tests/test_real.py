@@ -171,6 +171,27 @@ def test_minilm_absent_is_a_typed_error(monkeypatch, tmp_path):
         real.minilm_checkpoint(tmp_path)
 
 
+def test_vertex_screen_is_sound_against_the_lp():
+    from factmlp.feasibility import is_vertex_lp
+
+    rng = np.random.default_rng(0)
+    V = rng.standard_normal((30, 5)) * np.array([5.0, 1.0, 1.0, 0.3, 0.1]) + 2.0
+    V = np.vstack([V, V[:4].mean(axis=0), V[7]])  # row 30 inside the hull, row 31 duplicates row 7
+    cert = real.vertex_screen(V)
+    assert not cert[30] and not cert[31] and not cert[7]  # mutants: never certified
+    truth = np.array([is_vertex_lp(V, j) for j in range(len(V))])
+    assert not np.any(cert & ~truth)  # certified => vertex
+    assert cert.sum() >= real.vertex_screen(V, ["self"]).sum() > 0
+    part = real.vertex_screen(V, rows=[0, 30, 5])
+    assert not part[[1, 2, 30]].any() and part[[0, 5]].tolist() == cert[[0, 5]].tolist()
+    # distinct rows of equal norm: u = v_j is a witness for every row (<v_j, v_j> > <v_j, v_l>)
+    S = factmlp.make_embeddings("spherical", 200, 6, seed=1)
+    assert real.vertex_screen(S, ["self"]).all()
+    assert not real.vertex_screen(np.vstack([S, S[3]]), ["self"])[[3, 200]].any()
+    with pytest.raises(InvalidInputError, match="witnesses"):
+        real.vertex_screen(V, ["magic"])
+
+
 # ----------------------------------------------------------------- CLI ----
 
 def test_cli_from_embeddings_is_one_command(ckpt, tmp_path):
