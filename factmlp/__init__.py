@@ -26,6 +26,7 @@ _LAZY: dict[str, str] = {
     "make_factset": "factmlp.families",
     "make_embeddings": "factmlp.families",
     "FAMILIES": "factmlp.families",
+    "factset_from_embeddings": "factmlp.real",
     # decodability and feasibility
     "decodability": "factmlp.decodability",
     "DecodabilityResult": "factmlp.decodability",
