@@ -9,7 +9,7 @@ exit:
   with fact 0 mapped to another value, so it stores F - 1 of F facts
   (caught by C3's certified-storage checks and C5's capacity searches);
 * ``claims.encdec_exceeds_declared_bound``: the encoder-decoder's default width is
-  doubled while its declared parameter bound stays (C3);
+  twice the theory's width while its declared parameter bound stays (C3);
 * ``claims.lenient_verifier``: :func:`factmlp.verify.verify_storage` reports every
   fact stored (C3 and C5, through their verifier controls on MLPs known not
   to store: the zero MLP and a random MLP);
@@ -94,7 +94,9 @@ def _exceeds_bound_patch() -> contextlib.AbstractContextManager:
     from factmlp.constructions import METHODS
 
     default = METHODS["encdec"].default_hidden
-    return replace_method("encdec", default_hidden=lambda factset, **o: 2 * default(factset, **o))
+    # twice the theory's width: the declared bound is the theory's count, so this exceeds it
+    # (doubling the compressed default would stay below that bound)
+    return replace_method("encdec", default_hidden=lambda factset, **o: 2 * default(factset, **{**o, "code_dim": "theory"}))
 
 
 def _lenient_verifier_patch() -> contextlib.AbstractContextManager:
@@ -160,7 +162,7 @@ def _no_projection_patch() -> contextlib.AbstractContextManager:
 for _m in (
     Mutant("claims.encdec_misstores_one_fact", "encdec stores fact 0 as another value (F - 1 of F stored)", "verify",
            _misstore_patch, ("C3", "C5")),
-    Mutant("claims.encdec_exceeds_declared_bound", "encdec's default width doubled, declared parameter bound unchanged",
+    Mutant("claims.encdec_exceeds_declared_bound", "encdec's default width set to twice the theory's width, declared parameter bound unchanged",
            "verify", _exceeds_bound_patch, ("C3",)),
     Mutant("claims.lenient_verifier", "verify_storage reports every fact stored", "verify", _lenient_verifier_patch,
            ("C3", "C5")),
