@@ -31,7 +31,7 @@ from typing import Any, Callable, Sequence
 
 import numpy as np
 
-from .errors import InvalidInputError
+from .errors import ConvergenceError, InvalidInputError
 
 __all__ = [
     "Probe",
@@ -291,7 +291,9 @@ def min_width(
         p0 = time.perf_counter()
         try:
             c = construct(factset, method, hidden=h, seed=seed, **options)
-        except InvalidInputError as exc:  # width rejected (too small, ...); infeasible sets propagate
+        except (InvalidInputError, ConvergenceError) as exc:
+            # width rejected (too small, ...) or a solver that could not certify at this width:
+            # not stored at h (never counted as stored); infeasible sets propagate
             probes[h] = Probe(h, False, 0, factset.n_facts, time.perf_counter() - p0, error=f"{type(exc).__name__}: {exc}")
             return False
         c_sec = time.perf_counter() - p0
