@@ -43,16 +43,7 @@ def command(family, d, facts, values, seed, beta, condition, float32, out, embed
         family, d, facts, values, seed, beta=beta, condition=condition,
         dtype=np.float32 if float32 else np.float64,
     )
-    fs.save(out)
-    info = {
-        "path": out, "family": family, "d": fs.dim, "facts": fs.n_facts,
-        "values": fs.n_values, "seed": seed, "sha256": fs.fingerprint(),
-    }
-    if as_json:
-        click.echo(dumps(info))
-    else:
-        click.echo(f"wrote {out}: F={fs.n_facts} facts, N={fs.n_values} values, d={fs.dim}, family={family}, seed={seed}")
-    return EXIT_OK
+    return _save_and_report(fs, out, seed, as_json, {"family": family}, f"family={family}")
 
 
 def _count_values(text):
@@ -111,13 +102,17 @@ def _from_embeddings(path, tensor, key_rows, value_rows, facts, values_count, ma
     )
     if float32:
         fs = type(fs)(fs.keys.astype(np.float32), fs.values.astype(np.float32), fs.mapping, meta=fs.meta)
+    return _save_and_report(fs, out, seed, as_json, {"family": "real", "checkpoint": path, "tensor": tensor},
+                            f"from {path}:{tensor}")
+
+
+def _save_and_report(fs, out, seed, as_json, source: dict, source_text: str) -> int:
+    """Save ``fs`` to ``out`` and print its summary (JSON, or one line naming ``source_text``)."""
     fs.save(out)
-    info = {
-        "path": out, "family": "real", "checkpoint": path, "tensor": tensor, "d": fs.dim, "facts": fs.n_facts,
-        "values": fs.n_values, "seed": seed, "sha256": fs.fingerprint(),
-    }
+    info = {"path": out, **source, "d": fs.dim, "facts": fs.n_facts, "values": fs.n_values, "seed": seed,
+            "sha256": fs.fingerprint()}
     if as_json:
         click.echo(dumps(info))
     else:
-        click.echo(f"wrote {out}: F={fs.n_facts} facts, N={fs.n_values} values, d={fs.dim}, from {path}:{tensor}, seed={seed}")
+        click.echo(f"wrote {out}: F={fs.n_facts} facts, N={fs.n_values} values, d={fs.dim}, {source_text}, seed={seed}")
     return EXIT_OK
