@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import csv
 import os
-from typing import Sequence
+from collections.abc import Sequence
 
 
 def write_csv(path: str, rows: Sequence[dict], constant: dict | None = None) -> None:

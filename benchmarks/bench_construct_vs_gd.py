@@ -16,13 +16,13 @@ import argparse
 import json
 import time
 
+from _results import write_csv
+
 from factmlp.constructions import construct
 from factmlp.constructions.registry import feasibility
 from factmlp.families import make_factset
 from factmlp.provenance import provenance
 from factmlp.verify import verify_storage
-
-from _results import write_csv
 
 
 def main() -> None:
@@ -45,9 +45,18 @@ def main() -> None:
         c = construct(fs, method, hidden=hidden, seed=args.seed, **opts)
         sec = time.perf_counter() - t0
         rep = verify_storage(c.mlp, fs)
-        rows.append({"method": method, "hidden": c.hidden, "params": c.params, "seconds": sec,
-                     "stored": rep.stored, "total": rep.total, "certified": rep.certified,
-                     "rho_seconds_shared": rho_s})
+        rows.append(
+            {
+                "method": method,
+                "hidden": c.hidden,
+                "params": c.params,
+                "seconds": sec,
+                "stored": rep.stored,
+                "total": rep.total,
+                "certified": rep.certified,
+                "rho_seconds_shared": rho_s,
+            }
+        )
         print(json.dumps(rows[-1]), flush=True)
     gd_sec = rows[0]["seconds"]
     for r in rows:

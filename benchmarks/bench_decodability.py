@@ -17,12 +17,11 @@ import os
 import time
 
 import numpy as np
+from _results import write_csv
 
 from factmlp.decodability import decodability
 from factmlp.families import make_embeddings
 from factmlp.provenance import provenance
-
-from _results import write_csv
 
 
 def _size(text: str) -> tuple[int, int]:
@@ -32,8 +31,13 @@ def _size(text: str) -> tuple[int, int]:
 
 def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--sizes", nargs="+", type=_size, default=[(1024, 64), (4096, 64), (4096, 128)],
-                    help="N x d pairs, e.g. 4096x128")
+    ap.add_argument(
+        "--sizes",
+        nargs="+",
+        type=_size,
+        default=[(1024, 64), (4096, 64), (4096, 128)],
+        help="N x d pairs, e.g. 4096x128",
+    )
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--tol", type=float, default=1e-9)
     ap.add_argument("--backend", default="numpy")
@@ -49,10 +53,18 @@ def main(argv: list[str] | None = None) -> None:
         sec = time.perf_counter() - t0
         gap = float(np.max((res.upper - res.lower) / res.upper))
         row = {
-            "N": n, "d": d, "seconds": round(sec, 3), "rho": res.rho, "max_rel_gap": gap,
-            "vertices": int(res.vertex.sum()), "max_support": max(len(s) for s in res.support),
-            "seed": args.seed, "tol": args.tol, "backend": args.backend,
-            "cpu_count": os.cpu_count(), "provenance": prov,
+            "N": n,
+            "d": d,
+            "seconds": round(sec, 3),
+            "rho": res.rho,
+            "max_rel_gap": gap,
+            "vertices": int(res.vertex.sum()),
+            "max_support": max(len(s) for s in res.support),
+            "seed": args.seed,
+            "tol": args.tol,
+            "backend": args.backend,
+            "cpu_count": os.cpu_count(),
+            "provenance": prov,
         }
         rows.append(row)
         print(f"N={n} d={d}: {sec:.2f} s, rho={res.rho:.6f}, max rel gap={gap:.2e}", flush=True)

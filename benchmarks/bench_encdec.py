@@ -20,13 +20,13 @@ import math
 import os
 import time
 
+from _results import write_csv
+
 from factmlp.constructions import construct
 from factmlp.constructions.registry import feasibility
 from factmlp.families import make_factset
 from factmlp.provenance import provenance
 from factmlp.verify import verify_storage
-
-from _results import write_csv
 
 
 def run(d: int, F: int, seed: int) -> dict:
@@ -42,13 +42,28 @@ def run(d: int, F: int, seed: int) -> dict:
     t_ver = time.perf_counter() - t0
     bound = F * math.log2(F) / 32.0
     return {
-        "d": d, "F": F, "N": F, "seed": seed, "rho": float(res.rho), "rho_seconds": t_rho,
-        "construct_seconds": t_con, "build_seconds": c.seconds, "verify_seconds": t_ver,
-        "hidden": c.hidden, "params": c.params, "params_factored": c.params_factored,
-        "param_bound": c.param_bound, "counting_bound_fp32": bound, "ratio_counting": c.params / bound,
-        "ratio_counting_factored": c.params_factored / bound, "stored": rep.stored, "total": rep.total,
-        "certified": rep.certified, "min_margin": rep.min_margin,
-        "relative_residual": c.info["relative_residual"], "threads": os.cpu_count(),
+        "d": d,
+        "F": F,
+        "N": F,
+        "seed": seed,
+        "rho": float(res.rho),
+        "rho_seconds": t_rho,
+        "construct_seconds": t_con,
+        "build_seconds": c.seconds,
+        "verify_seconds": t_ver,
+        "hidden": c.hidden,
+        "params": c.params,
+        "params_factored": c.params_factored,
+        "param_bound": c.param_bound,
+        "counting_bound_fp32": bound,
+        "ratio_counting": c.params / bound,
+        "ratio_counting_factored": c.params_factored / bound,
+        "stored": rep.stored,
+        "total": rep.total,
+        "certified": rep.certified,
+        "min_margin": rep.min_margin,
+        "relative_residual": c.info["relative_residual"],
+        "threads": os.cpu_count(),
     }
 
 

@@ -25,11 +25,11 @@ import math
 import os
 import time
 
+from _results import write_csv
+
 from factmlp.families import make_factset
 from factmlp.provenance import provenance
 from factmlp.train import min_width_gd, train_gd
-
-from _results import write_csv
 
 _RUN_KEYS = ("hidden", "stored", "total", "certified", "steps", "seconds", "loss", "min_margin")
 
@@ -56,8 +56,12 @@ def main(argv: list[str] | None = None) -> None:
 
     fs = make_factset(args.family, d=args.d, facts=args.facts, values=args.values, seed=args.data_seed)
     kw = dict(
-        lr=args.lr, steps=args.steps, logit_scale=args.logit_scale, check_every=args.check_every,
-        batch_size=args.batch_size, activation=args.activation,
+        lr=args.lr,
+        steps=args.steps,
+        logit_scale=args.logit_scale,
+        check_every=args.check_every,
+        batch_size=args.batch_size,
+        activation=args.activation,
     )
     prov = json.dumps(provenance(), sort_keys=True, default=str)
     bits = fs.n_facts * math.log2(fs.n_values)
@@ -76,35 +80,51 @@ def main(argv: list[str] | None = None) -> None:
         total_seconds = time.perf_counter() - t0
         summary.append((seed, mode, h_star, total_seconds))
         for r in runs:
-            rows.append({
-                "mode": mode, "family": args.family, "d": fs.dim, "F": fs.n_facts, "N": fs.n_values,
-                "data_seed": args.data_seed, "seed": seed, "activation": args.activation,
-                "lr": args.lr, "steps_budget": args.steps, "batch_size": args.batch_size,
-                "logit_scale": args.logit_scale, "check_every": args.check_every,
-                **{k: r[k] for k in _RUN_KEYS},
-                "params": 3 * fs.dim * r["hidden"],
-                "h_star": h_star,
-                "params_h_star": None if h_star is None else 3 * fs.dim * h_star,
-                "bits_per_param_h_star": None if h_star is None else bits / (3 * fs.dim * h_star),
-                "interpolation_params": 3 * fs.dim * fs.n_facts,
-                "search_seconds": total_seconds,
-                "torch_threads": torch.get_num_threads(), "cpu_count": os.cpu_count(),
-                "provenance": prov,
-            })
+            rows.append(
+                {
+                    "mode": mode,
+                    "family": args.family,
+                    "d": fs.dim,
+                    "F": fs.n_facts,
+                    "N": fs.n_values,
+                    "data_seed": args.data_seed,
+                    "seed": seed,
+                    "activation": args.activation,
+                    "lr": args.lr,
+                    "steps_budget": args.steps,
+                    "batch_size": args.batch_size,
+                    "logit_scale": args.logit_scale,
+                    "check_every": args.check_every,
+                    **{k: r[k] for k in _RUN_KEYS},
+                    "params": 3 * fs.dim * r["hidden"],
+                    "h_star": h_star,
+                    "params_h_star": None if h_star is None else 3 * fs.dim * h_star,
+                    "bits_per_param_h_star": None if h_star is None else bits / (3 * fs.dim * h_star),
+                    "interpolation_params": 3 * fs.dim * fs.n_facts,
+                    "search_seconds": total_seconds,
+                    "torch_threads": torch.get_num_threads(),
+                    "cpu_count": os.cpu_count(),
+                    "provenance": prov,
+                }
+            )
     write_csv(args.out, rows)
 
     for r in rows:
-        print(f"seed={r['seed']} h={r['hidden']:4d} params={r['params']:6d} stored={r['stored']}/{r['total']} "
-              f"certified={r['certified']} steps={r['steps']} {r['seconds']:.2f}s loss={r['loss']:.4f}")
+        print(
+            f"seed={r['seed']} h={r['hidden']:4d} params={r['params']:6d} stored={r['stored']}/{r['total']} "
+            f"certified={r['certified']} steps={r['steps']} {r['seconds']:.2f}s loss={r['loss']:.4f}"
+        )
     for seed, mode, h_star, secs in summary:
         if mode != "search":
             continue
         if h_star is None:
             print(f"seed {seed}: no storing width found up to F = {fs.n_facts}")
         else:
-            print(f"seed {seed}: h* = {h_star}: {3 * fs.dim * h_star} params, "
-                  f"{bits / (3 * fs.dim * h_star):.2f} bits/param (interpolation {3 * fs.dim * fs.n_facts}); "
-                  f"search {secs:.1f}s (contended shared machine)")
+            print(
+                f"seed {seed}: h* = {h_star}: {3 * fs.dim * h_star} params, "
+                f"{bits / (3 * fs.dim * h_star):.2f} bits/param (interpolation {3 * fs.dim * fs.n_facts}); "
+                f"search {secs:.1f}s (contended shared machine)"
+            )
     print(f"wrote {args.out}")
 
 

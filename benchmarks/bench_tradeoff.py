@@ -45,6 +45,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
+from _results import write_csv  # noqa: E402
 
 from factmlp import plot_style as ps  # noqa: E402
 from factmlp.capacity import min_width  # noqa: E402
@@ -52,10 +53,13 @@ from factmlp.constructions import construct  # noqa: E402
 from factmlp.decodability import rho as rho_of  # noqa: E402
 from factmlp.families import make_factset  # noqa: E402
 from factmlp.transformer import (  # noqa: E402
-    OneLayerTransformer, fact_keys_values, lipschitz_bounds, make_fact_queries, recall, recall_under_noise,
+    OneLayerTransformer,
+    fact_keys_values,
+    lipschitz_bounds,
+    make_fact_queries,
+    recall,
+    recall_under_noise,
 )
-
-from _results import write_csv  # noqa: E402
 
 STRENGTHS = (0.0, 0.25, 0.5, 0.75, 1.0)
 SIGMAS = (1e-3, 1e-2)
@@ -84,12 +88,25 @@ def _sweep(name: str, fs, seed: int, noise_fn) -> list[dict]:
         c = construct(fs, "encdec", seed=seed, whiten=s)
         lb = lipschitz_bounds(c.mlp, fs.keys)
         cap = min_width(fs, "encdec", seed=seed, whiten=s, projection="pca", rho=rho0)
-        row = {"set": name, "d": fs.dim, "facts": fs.n_facts, "values": fs.n_values, "seed": seed,
-               "whiten": s, "rho_values": rho0, "rho_whitened": c.info["rho_projected"],
-               "hidden_default": c.hidden, "params_default": c.params,
-               "h_star": cap.h_star, "params_h_star": cap.params, "facts_per_param": cap.facts_per_param,
-               "bits_per_param": cap.bits_per_param, "capacity_status": cap.status,
-               "lipschitz_lower": lb["lower"], "lipschitz_upper": lb["upper"]}
+        row = {
+            "set": name,
+            "d": fs.dim,
+            "facts": fs.n_facts,
+            "values": fs.n_values,
+            "seed": seed,
+            "whiten": s,
+            "rho_values": rho0,
+            "rho_whitened": c.info["rho_projected"],
+            "hidden_default": c.hidden,
+            "params_default": c.params,
+            "h_star": cap.h_star,
+            "params_h_star": cap.params,
+            "facts_per_param": cap.facts_per_param,
+            "bits_per_param": cap.bits_per_param,
+            "capacity_status": cap.status,
+            "lipschitz_lower": lb["lower"],
+            "lipschitz_upper": lb["upper"],
+        }
         row.update(noise_fn(c.mlp))
         row["seconds"] = time.perf_counter() - t0
         rows.append(row)
@@ -104,15 +121,18 @@ def _plot(rows: list[dict], path_png: str) -> None:
         fig, axes = plt.subplots(1, 2, figsize=(ps.TEXT_WIDTH * 0.85, 2.6))
         for st in sets:
             rs = sorted((r for r in rows if r["set"] == st), key=lambda r: float(r["whiten"]))
-            for ax, key, lab in ((axes[0], "facts_per_param", "facts per parameter at h*"),
-                                 (axes[1], "rho_whitened", "rho of whitened used values")):
+            for ax, key, lab in (
+                (axes[0], "facts_per_param", "facts per parameter at h*"),
+                (axes[1], "rho_whitened", "rho of whitened used values"),
+            ):
                 x = [float(r["lipschitz_lower"]) for r in rs]
                 y = [float(r[key]) for r in rs]
                 ax.plot(x, y, label=st, **styles[st])
                 # s grows along each line: label its two ends only (inner points often coincide)
                 for r, xi, yi in ((rs[0], x[0], y[0]), (rs[-1], x[-1], y[-1])):
-                    ax.annotate(f"s={float(r['whiten']):g}", (xi, yi), textcoords="offset points", xytext=(3, 3),
-                                fontsize=6)
+                    ax.annotate(
+                        f"s={float(r['whiten']):g}", (xi, yi), textcoords="offset points", xytext=(3, 3), fontsize=6
+                    )
                 ax.set_xlabel("Lipschitz lower bound at default width")
                 ax.set_ylabel(lab)
         for ax in axes:
@@ -143,11 +163,19 @@ def main() -> None:
     rows: list[dict] = []
 
     fs = make_factset("spiked", d=32, facts=256, seed=seed, beta=1.5)
-    rows += _sweep("spiked", fs, seed, lambda mlp: {
-        f"recall_sigma_{sg:g}": _noise_recall_factset(mlp, fs, sg, seed + 7) for sg in (0.0,) + SIGMAS})
+    rows += _sweep(
+        "spiked",
+        fs,
+        seed,
+        lambda mlp: {f"recall_sigma_{sg:g}": _noise_recall_factset(mlp, fs, sg, seed + 7) for sg in (0.0,) + SIGMAS},
+    )
     fc = make_factset("condition", d=32, facts=256, seed=seed, condition=30.0)
-    rows += _sweep("condition30", fc, seed, lambda mlp: {
-        f"recall_sigma_{sg:g}": _noise_recall_factset(mlp, fc, sg, seed + 7) for sg in (0.0,) + SIGMAS})
+    rows += _sweep(
+        "condition30",
+        fc,
+        seed,
+        lambda mlp: {f"recall_sigma_{sg:g}": _noise_recall_factset(mlp, fc, sg, seed + 7) for sg in (0.0,) + SIGMAS},
+    )
 
     vocab, d, n_facts = 128, 32, 256  # bench_transformer's small size
     model = OneLayerTransformer(vocab, d, seed=seed)

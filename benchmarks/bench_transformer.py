@@ -33,16 +33,20 @@ import time
 
 import numpy as np
 import torch
+from _results import write_csv
 
 from factmlp.constructions import METHODS, construct
 from factmlp.editing import choose_edits, run_edit
 from factmlp.train import train_gd
 from factmlp.transformer import (
-    OneLayerTransformer, bypass_scale, fact_keys_values, lipschitz_bounds, make_fact_queries, recall,
+    OneLayerTransformer,
+    bypass_scale,
+    fact_keys_values,
+    lipschitz_bounds,
+    make_fact_queries,
+    recall,
     recall_under_noise,
 )
-
-from _results import write_csv
 
 SIZES = [  # (vocab, d, facts, methods)
     (128, 32, 256, ("encdec", "hebbian", "ntk")),
@@ -81,7 +85,7 @@ def main() -> None:
         base = {"vocab": vocab, "d": d, "facts": n_facts, "seed": seed}
         mlps = {}
         for name in [m for m in methods if m in METHODS]:
-            for whiten in ((False, True) if name == "encdec" else (False,)):
+            for whiten in (False, True) if name == "encdec" else (False,):
                 label = name + ("+whiten" if whiten else "")
                 row = dict(base, method=label)
                 t0 = time.perf_counter()
@@ -94,8 +98,15 @@ def main() -> None:
                     continue
                 model.set_mlp(c.mlp)
                 raw, scaled = _bypass(vocab, d, seed, c.mlp, facts)
-                row.update(hidden=c.hidden, params=c.params, recall=recall(model, facts),
-                           bypass_recall_unscaled=raw, bypass_recall_scaled=scaled, seconds=c.seconds, error="")
+                row.update(
+                    hidden=c.hidden,
+                    params=c.params,
+                    recall=recall(model, facts),
+                    bypass_recall_unscaled=raw,
+                    bypass_recall_scaled=scaled,
+                    seconds=c.seconds,
+                    error="",
+                )
                 recall_rows.append(row)
                 mlps[label] = c.mlp
                 print(row, flush=True)
@@ -105,8 +116,16 @@ def main() -> None:
             mlp, info = train_gd(fs, h, seed, steps=args.gd_steps, verify=False, dtype="float64")
             model.set_mlp(mlp)
             raw, scaled = _bypass(vocab, d, seed, mlp, facts)
-            row.update(hidden=h, params=3 * d * h, recall=recall(model, facts), bypass_recall_unscaled=raw,
-                       bypass_recall_scaled=scaled, seconds=info["seconds"], steps=info["steps"], error="")
+            row.update(
+                hidden=h,
+                params=3 * d * h,
+                recall=recall(model, facts),
+                bypass_recall_unscaled=raw,
+                bypass_recall_scaled=scaled,
+                seconds=info["seconds"],
+                steps=info["steps"],
+                error="",
+            )
             recall_rows.append(row)
             mlps[f"gd(h={h})"] = mlp
             print(row, flush=True)
@@ -114,25 +133,43 @@ def main() -> None:
             lb = lipschitz_bounds(mlp, fs.keys)
             model.set_mlp(mlp)
             for s in SIGMAS:
-                noise_rows.append(dict(base, method=label, sigma=s,
-                                       recall=recall_under_noise(model, facts, s, seed=seed + 7, trials=2),
-                                       lipschitz_lower=lb["lower"], lipschitz_upper=lb["upper"]))
+                noise_rows.append(
+                    dict(
+                        base,
+                        method=label,
+                        sigma=s,
+                        recall=recall_under_noise(model, facts, s, seed=seed + 7, trials=2),
+                        lipschitz_lower=lb["lower"],
+                        lipschitz_upper=lb["upper"],
+                    )
+                )
             print(label, "noise done", flush=True)
         if (vocab, d, n_facts) == SIZES[-1][:3] and "encdec" in mlps:
             model.set_mlp(mlps["encdec"])
             generic = np.random.default_rng(seed + 3).integers(0, vocab, size=(4 * n_facts, 2))
-            runs = [("swap", "swap", {"method": "encdec", "seed": seed}),
-                    ("finetune_all", "finetune", {"loss_on": "all"}),
-                    ("finetune_edited", "finetune", {"loss_on": "edited"}),
-                    ("rome_facts", "rome", {}),
-                    ("rome_generic", "rome", {"covariance_prompts": generic})]
+            runs = [
+                ("swap", "swap", {"method": "encdec", "seed": seed}),
+                ("finetune_all", "finetune", {"loss_on": "all"}),
+                ("finetune_edited", "finetune", {"loss_on": "edited"}),
+                ("rome_facts", "rome", {}),
+                ("rome_generic", "rome", {"covariance_prompts": generic}),
+            ]
             for frac in FRACTIONS:
                 after, idx = choose_edits(facts, frac, seed=seed + 2)
                 for label, how, kw in runs:
                     o = run_edit(model, facts, after, idx, how, **kw)
-                    edit_rows.append(dict(base, fraction=frac, edited=o.n_edited, method=label,
-                                          edit_success=o.edit_success, retention=o.retention,
-                                          recall_before=o.recall_before, seconds=o.seconds))
+                    edit_rows.append(
+                        dict(
+                            base,
+                            fraction=frac,
+                            edited=o.n_edited,
+                            method=label,
+                            edit_success=o.edit_success,
+                            retention=o.retention,
+                            recall_before=o.recall_before,
+                            seconds=o.seconds,
+                        )
+                    )
                     print(edit_rows[-1], flush=True)
     write_csv(os.path.join(args.out_dir, "transformer_recall.csv"), recall_rows)
     write_csv(os.path.join(args.out_dir, "transformer_noise.csv"), noise_rows)

@@ -25,13 +25,12 @@ import time
 import tracemalloc
 
 import numpy as np
+from _results import write_csv
 
 from factmlp.factset import FactSet
 from factmlp.mlp import GatedMLP
 from factmlp.provenance import provenance
 from factmlp.verify import DEFAULT_MEMORY_BUDGET, verify_storage
-
-from _results import write_csv
 
 
 def _size(text: str) -> tuple[int, int]:
@@ -43,7 +42,7 @@ def _sphere(rng: np.random.Generator, n: int, d: int) -> np.ndarray:
     out = np.empty((n, d), dtype=np.float32)
     for lo in range(0, n, 65536):  # in chunks: no float64 copy of all keys
         g = rng.standard_normal((min(n, lo + 65536) - lo, d))
-        out[lo:lo + g.shape[0]] = g / np.linalg.norm(g, axis=1, keepdims=True)
+        out[lo : lo + g.shape[0]] = g / np.linalg.norm(g, axis=1, keepdims=True)
     return out
 
 
@@ -53,8 +52,9 @@ def _maxrss_mib() -> float:
 
 def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--sizes", nargs="+", type=_size, default=[(10**5, 4096), (10**6, 4096)],
-                    help="F x N pairs, e.g. 1000000x4096")
+    ap.add_argument(
+        "--sizes", nargs="+", type=_size, default=[(10**5, 4096), (10**6, 4096)], help="F x N pairs, e.g. 1000000x4096"
+    )
     ap.add_argument("--d", type=int, default=64)
     ap.add_argument("--h", type=int, default=256)
     ap.add_argument("--activation", default="silu")
@@ -84,21 +84,34 @@ def main(argv: list[str] | None = None) -> None:
         tracemalloc.stop()
         rss1 = _maxrss_mib()
         row = {
-            "F": f, "N": n, "d": d, "h": h, "activation": args.activation,
-            "seconds": round(sec, 2), "batch_size": rep.batch_size,
+            "F": f,
+            "N": n,
+            "d": d,
+            "h": h,
+            "activation": args.activation,
+            "seconds": round(sec, 2),
+            "batch_size": rep.batch_size,
             "memory_budget_mib": round(args.memory_budget / 2**20, 1),
             "peak_traced_mib": round(peak / 2**20, 1),
             "maxrss_growth_mib": round(rss1 - rss0, 1),
             "keys_mib": round(fs.keys.nbytes / 2**20, 1),
-            "stored": rep.stored, "total": rep.total, "recomputed": int(rep.recomputed.size),
-            "max_error_bound": float(np.max(rep.error_bounds)), "min_margin": rep.min_margin,
-            "seed": args.seed, "cpu_count": os.cpu_count(), "provenance": prov,
+            "stored": rep.stored,
+            "total": rep.total,
+            "recomputed": int(rep.recomputed.size),
+            "max_error_bound": float(np.max(rep.error_bounds)),
+            "min_margin": rep.min_margin,
+            "seed": args.seed,
+            "cpu_count": os.cpu_count(),
+            "provenance": prov,
         }
         rows.append(row)
-        print(f"F={f} N={n} d={d} h={h}: {sec:.1f} s, batch {rep.batch_size}, peak traced "
-              f"{row['peak_traced_mib']} MiB, maxrss +{row['maxrss_growth_mib']} MiB "
-              f"(keys {row['keys_mib']} MiB), stored {rep.stored}/{rep.total}, "
-              f"recomputed {rep.recomputed.size}, max bound {row['max_error_bound']:.2e}", flush=True)
+        print(
+            f"F={f} N={n} d={d} h={h}: {sec:.1f} s, batch {rep.batch_size}, peak traced "
+            f"{row['peak_traced_mib']} MiB, maxrss +{row['maxrss_growth_mib']} MiB "
+            f"(keys {row['keys_mib']} MiB), stored {rep.stored}/{rep.total}, "
+            f"recomputed {rep.recomputed.size}, max bound {row['max_error_bound']:.2e}",
+            flush=True,
+        )
         del fs, mlp, rep
     write_csv(args.out, rows)
 

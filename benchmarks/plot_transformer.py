@@ -55,8 +55,11 @@ def _save(fig, out: str) -> None:
 
 def plot_recall(rows: list[dict], out: str) -> None:
     sizes = list(dict.fromkeys(_size(r) for r in rows))
-    series = (("recall", "no bypass"), ("bypass_recall_unscaled", "bypass, MLP unscaled"),
-              ("bypass_recall_scaled", "bypass, MLP scaled"))
+    series = (
+        ("recall", "no bypass"),
+        ("bypass_recall_unscaled", "bypass, MLP unscaled"),
+        ("bypass_recall_scaled", "bypass, MLP scaled"),
+    )
     shades = ("#0072B2", "#56B4E9", "#B8DCF0")
     width = 0.27
     with ps.style():
@@ -65,8 +68,15 @@ def plot_recall(rows: list[dict], out: str) -> None:
             rs = [r for r in rows if _size(r) == size]
             x = np.arange(len(rs))
             for j, (key, lab) in enumerate(series):
-                ax.bar(x + (j - 1) * width, [_num(r.get(key, "")) for r in rs], width, label=lab, color=shades[j],
-                       edgecolor="0.2", linewidth=0.3)
+                ax.bar(
+                    x + (j - 1) * width,
+                    [_num(r.get(key, "")) for r in rs],
+                    width,
+                    label=lab,
+                    color=shades[j],
+                    edgecolor="0.2",
+                    linewidth=0.3,
+                )
             for i, r in enumerate(rs):
                 if r.get("error"):
                     ax.text(i, 0.05, "error", ha="center", rotation=90, color="#D55E00")
@@ -91,8 +101,13 @@ def plot_editing(rows: list[dict], out: str) -> None:
             for i, m in enumerate(methods):
                 rs = sorted((r for r in rows if r["method"] == m), key=lambda r: _num(r["fraction"]))
                 jitter = 1.0 + 0.04 * (i - (len(methods) - 1) / 2)  # methods often coincide at 1.0: offset in x
-                ax.plot([100 * _num(r["fraction"]) * jitter for r in rs], [_num(r[key]) for r in rs],
-                        markersize=6 - 0.6 * i, label=m, **styles[m])
+                ax.plot(
+                    [100 * _num(r["fraction"]) * jitter for r in rs],
+                    [_num(r[key]) for r in rs],
+                    markersize=6 - 0.6 * i,
+                    label=m,
+                    **styles[m],
+                )
             ps.log_ticks(ax, "x", fractions)
             ax.set_xlabel("edited facts (% of F)")
             ax.set_title(title)

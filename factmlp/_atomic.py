@@ -21,7 +21,8 @@ import contextlib
 import os
 import stat
 import tempfile
-from typing import IO, Callable, Mapping
+from collections.abc import Callable, Mapping
+from typing import IO
 
 from .errors import OutputPathError
 
@@ -82,7 +83,9 @@ def check_target(path: str | os.PathLike) -> str:
     except OSError as exc:
         raise OutputPathError(f"{path}: cannot inspect the output path ({exc.strerror})") from exc
     if st is not None and not stat.S_ISREG(st.st_mode):
-        raise OutputPathError(f"{path}: is {_kind(st.st_mode)}; factmlp writes only regular files and never replaces one")
+        raise OutputPathError(
+            f"{path}: is {_kind(st.st_mode)}; factmlp writes only regular files and never replaces one"
+        )
     parent = os.path.dirname(path) or "."
     if not os.path.isdir(parent):
         bad = _first_non_directory_ancestor(path)
@@ -103,7 +106,9 @@ def check_output_dir(path: str | os.PathLike) -> str:
         raise OutputPathError("output directory is empty")
     if os.path.lexists(path) and not os.path.isdir(path):
         st = os.lstat(path)
-        raise OutputPathError(f"{path}: is {_kind(st.st_mode) if not stat.S_ISREG(st.st_mode) else 'a file'}, not a directory")
+        raise OutputPathError(
+            f"{path}: is {_kind(st.st_mode) if not stat.S_ISREG(st.st_mode) else 'a file'}, not a directory"
+        )
     if not os.path.isdir(path):
         bad = _first_non_directory_ancestor(path)
         if bad is not None:

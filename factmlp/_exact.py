@@ -27,8 +27,8 @@ from __future__ import annotations
 
 import math
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Sequence
 
 import numpy as np
 
@@ -171,8 +171,9 @@ def _tail_enclosure(name: str, m: int, e: int) -> tuple[_Endpoint, _Endpoint]:
     return (0, 0, t), (0, 0, None)
 
 
-def activation_enclosure(name: str, a_int: np.ndarray, e_a: int, prec: int,
-                         weight_exp: Sequence[float] | None = None) -> tuple[np.ndarray, np.ndarray, int] | None:
+def activation_enclosure(
+    name: str, a_int: np.ndarray, e_a: int, prec: int, weight_exp: Sequence[float] | None = None
+) -> tuple[np.ndarray, np.ndarray, int] | None:
     """Enclose ``act(a)`` for exact ``a = a_int * 2**e_a`` as balls ``mid +- rad``.
 
     Returns ``(mid_int, rad_int, e)`` (object arrays of ints, common exponent
@@ -298,8 +299,14 @@ class ExactMLP:
         self.col_exp = [_bits_exp(int(max(col)), self.ed) if len(col) else float("-inf") for col in self.d_abs.T]
         self.v, self.ev = dyadic(values)
 
-    def margins(self, keys: np.ndarray, targets: np.ndarray, candidates: Sequence[np.ndarray], prec: int = 256,
-                deadline: float | None = None) -> list[_Ball | None]:
+    def margins(
+        self,
+        keys: np.ndarray,
+        targets: np.ndarray,
+        candidates: Sequence[np.ndarray],
+        prec: int = 256,
+        deadline: float | None = None,
+    ) -> list[_Ball | None]:
         """Enclose ``min_{j in J_r} mu_j`` for each key row r.
 
         ``mu_j = <g(x_r), v_{t_r} - v_j>`` for the exact MLP, ``J_r = candidates[r]``

@@ -34,7 +34,7 @@ def cholesky_blocked(M: np.ndarray, block: int) -> np.ndarray:
             M[e:, s:e] = L21
             for t in range(e, n, block):  # M22 -= L21 L21^T, lower block rows only
                 u = min(t + block, n)
-                M[t:u, e:u] -= L21[t - e:u - e] @ L21[: u - e].T
+                M[t:u, e:u] -= L21[t - e : u - e] @ L21[: u - e].T
     return M
 
 
@@ -44,11 +44,11 @@ def cho_solve_blocked(L: np.ndarray, b: np.ndarray, block: int) -> np.ndarray:
     z = np.empty_like(b)
     for s in range(0, n, block):
         e = min(s + block, n)
-        z[s:e] = scipy.linalg.solve_triangular(L[s:e, s:e], b[s:e] - L[s:e, :s] @ z[:s], lower=True,
-                                               check_finite=False)
+        z[s:e] = scipy.linalg.solve_triangular(L[s:e, s:e], b[s:e] - L[s:e, :s] @ z[:s], lower=True, check_finite=False)
     y = np.empty_like(b)
     for s in reversed(range(0, n, block)):
         e = min(s + block, n)
-        y[s:e] = scipy.linalg.solve_triangular(L[s:e, s:e], z[s:e] - L[e:, s:e].T @ y[e:], lower=True,
-                                               trans="T", check_finite=False)
+        y[s:e] = scipy.linalg.solve_triangular(
+            L[s:e, s:e], z[s:e] - L[e:, s:e].T @ y[e:], lower=True, trans="T", check_finite=False
+        )
     return y

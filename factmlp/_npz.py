@@ -21,7 +21,7 @@ import io
 import math
 import os
 import zipfile
-from typing import Sequence
+from collections.abc import Sequence
 
 import numpy as np
 
@@ -89,8 +89,9 @@ def _read_member(path: str, zf: zipfile.ZipFile, info: zipfile.ZipInfo, budget: 
     return arr.reshape(shape, order="F" if fortran else "C").copy()
 
 
-def read_npz(path: str | os.PathLike, names: Sequence[str], *, max_bytes: int | None = None,
-             what: str = "an .npz archive") -> dict[str, np.ndarray]:
+def read_npz(
+    path: str | os.PathLike, names: Sequence[str], *, max_bytes: int | None = None, what: str = "an .npz archive"
+) -> dict[str, np.ndarray]:
     """Arrays ``names`` of the ``.npz`` archive at ``path`` (see the module docstring).
 
     ``max_bytes`` caps the total size of the arrays (default: physical

@@ -36,7 +36,8 @@ Evaluators, all generated from those expressions by ``sympy.lambdify``:
 from __future__ import annotations
 
 import functools
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import sympy as sp
 
@@ -76,7 +77,7 @@ def symbolic(name: str, arg: Any) -> sp.Expr:
     return DEFINITIONS[_check_name(name)].subs(Z, sp.sympify(arg))
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _float_pieces(name: str, xp: Any) -> tuple[Callable[[Any], Any], ...]:
     from . import xp as _xp
 
@@ -128,7 +129,7 @@ def _iv_max(a: Any, b: Any) -> Any:
     return iv.mpf([max(a.a, b.a), max(a.b, b.b)])
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _interval_lambda(name: str) -> Callable[[Any], Any]:
     from mpmath import iv
 

@@ -26,8 +26,9 @@ from __future__ import annotations
 
 import math
 import time
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
-from typing import Any, Callable, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -58,7 +59,9 @@ def counting_bound(n_facts: int, n_values: int, bits_per_param: float = BITS_FP3
         from theory.counting import param_lower_bound
     except ImportError:  # pragma: no cover - theory/ ships with the source tree
         if n_facts < 1 or n_values < 1 or not bits_per_param > 0:
-            raise InvalidInputError(f"counting bound needs F, N >= 1 and b > 0, got {n_facts}, {n_values}, {bits_per_param}")
+            raise InvalidInputError(
+                f"counting bound needs F, N >= 1 and b > 0, got {n_facts}, {n_values}, {bits_per_param}"
+            )
         return n_facts * math.log2(n_values) / bits_per_param
     return param_lower_bound(int(n_facts), int(n_values), float(bits_per_param))
 
@@ -294,7 +297,9 @@ def min_width(
         except (InvalidInputError, ConvergenceError) as exc:
             # width rejected (too small, ...) or a solver that could not certify at this width:
             # not stored at h (never counted as stored); infeasible sets propagate
-            probes[h] = Probe(h, False, 0, factset.n_facts, time.perf_counter() - p0, error=f"{type(exc).__name__}: {exc}")
+            probes[h] = Probe(
+                h, False, 0, factset.n_facts, time.perf_counter() - p0, error=f"{type(exc).__name__}: {exc}"
+            )
             return False
         c_sec = time.perf_counter() - p0
         report = verify_storage(c.mlp, factset)
@@ -328,11 +333,24 @@ def min_width(
         status = "ok"
         info = dict(getattr(c, "info", {}) or {})
     return CapacityResult(
-        method=method, seed=int(seed), d=d, n_facts=F, n_values=N, h_star=h_star,
-        params=params, params_factored=pf, facts_per_param=fpp, bits_per_param=bpp,
-        counting_bound=bound, ratio_counting=ratio, rho=float(rho),
-        seconds=time.perf_counter() - t0, construct_seconds=c_sec, status=status,
-        probes=[probes[h] for h in order], info=info,
+        method=method,
+        seed=int(seed),
+        d=d,
+        n_facts=F,
+        n_values=N,
+        h_star=h_star,
+        params=params,
+        params_factored=pf,
+        facts_per_param=fpp,
+        bits_per_param=bpp,
+        counting_bound=bound,
+        ratio_counting=ratio,
+        rho=float(rho),
+        seconds=time.perf_counter() - t0,
+        construct_seconds=c_sec,
+        status=status,
+        probes=[probes[h] for h in order],
+        info=info,
     )
 
 
@@ -360,9 +378,15 @@ def capacity(
 
     hs = [r.h_star for r in found]
     return CapacitySummary(
-        method=method, seeds=[int(s) for s in seeds], results=results,
-        h_star_min=min(hs) if hs else None, h_star_median=med("h_star"),
-        h_star_max=max(hs) if hs else None, params_median=med("params"),
-        facts_per_param_median=med("facts_per_param"), bits_per_param_median=med("bits_per_param"),
-        ratio_counting_median=med("ratio_counting"), n_found=len(found),
+        method=method,
+        seeds=[int(s) for s in seeds],
+        results=results,
+        h_star_min=min(hs) if hs else None,
+        h_star_median=med("h_star"),
+        h_star_max=max(hs) if hs else None,
+        params_median=med("params"),
+        facts_per_param_median=med("facts_per_param"),
+        bits_per_param_median=med("bits_per_param"),
+        ratio_counting_median=med("ratio_counting"),
+        n_found=len(found),
     )

@@ -30,10 +30,17 @@ from typing import Any
 
 import numpy as np
 
-from ._minnorm import wolfe_gram
 from ._fpenv import check_subnormals
-from .errors import (EmptyInputError, InvalidInputError, MappingRangeError, DTypeError, ShapeError, ValueRangeError,
-                     format_indices)
+from ._minnorm import wolfe_gram
+from .errors import (
+    DTypeError,
+    EmptyInputError,
+    InvalidInputError,
+    MappingRangeError,
+    ShapeError,
+    ValueRangeError,
+    format_indices,
+)
 from .validation import check_matrix
 from .xp import namespace, to_numpy
 

@@ -36,6 +36,7 @@ import numpy as np
 
 from .errors import InvalidInputError
 from .mlp import GatedMLP
+from .torch_mlp import from_torch, to_torch
 from .transformer import (
     FactQueries,
     OneLayerTransformer,
@@ -45,11 +46,18 @@ from .transformer import (
     fact_keys_values,
     torch,
 )
-from .torch_mlp import from_torch, to_torch
 from .validation import check_seed
 
-__all__ = ["EditOutcome", "choose_edits", "evaluate_edit", "swap_edit", "finetune_edit", "rome_edit",
-           "run_edit", "EDIT_METHODS"]
+__all__ = [
+    "EditOutcome",
+    "choose_edits",
+    "evaluate_edit",
+    "swap_edit",
+    "finetune_edit",
+    "rome_edit",
+    "run_edit",
+    "EDIT_METHODS",
+]
 
 EDIT_METHODS = ("swap", "finetune", "rome")
 
@@ -75,9 +83,16 @@ class EditOutcome:
     info: dict = field(default_factory=dict)
 
     def to_dict(self) -> dict:
-        return {"method": self.method, "n_edited": self.n_edited, "n_facts": self.n_facts,
-                "edit_success": self.edit_success, "retention": self.retention,
-                "recall_before": self.recall_before, "seconds": self.seconds, **self.info}
+        return {
+            "method": self.method,
+            "n_edited": self.n_edited,
+            "n_facts": self.n_facts,
+            "edit_success": self.edit_success,
+            "retention": self.retention,
+            "recall_before": self.recall_before,
+            "seconds": self.seconds,
+            **self.info,
+        }
 
 
 def choose_edits(facts: FactQueries, fraction: float, seed: Any = 0) -> tuple[FactQueries, np.ndarray]:
@@ -125,8 +140,15 @@ def evaluate_edit(model: OneLayerTransformer, after: FactQueries, edited: Any) -
 
 
 # ---- swap ---------------------------------------------------------------------------
-def swap_edit(model: OneLayerTransformer, after: FactQueries, method: str = "encdec", *,
-              hidden: int | None = None, seed: Any = 0, **options: Any) -> tuple[GatedMLP, dict]:
+def swap_edit(
+    model: OneLayerTransformer,
+    after: FactQueries,
+    method: str = "encdec",
+    *,
+    hidden: int | None = None,
+    seed: Any = 0,
+    **options: Any,
+) -> tuple[GatedMLP, dict]:
     """A new MLP constructed for the edited fact set ``fact_keys_values(model, after)``.
 
     With bypass the MLP is returned already scaled by :func:`bypass_scale`.
@@ -144,8 +166,15 @@ def swap_edit(model: OneLayerTransformer, after: FactQueries, method: str = "enc
 
 
 # ---- fine-tuning ------------------------------------------------------------------------
-def finetune_edit(model: OneLayerTransformer, after: FactQueries, edited: Any, *, steps: int = 300,
-                  lr: float = 1e-3, loss_on: str = "all") -> tuple[GatedMLP, dict]:
+def finetune_edit(
+    model: OneLayerTransformer,
+    after: FactQueries,
+    edited: Any,
+    *,
+    steps: int = 300,
+    lr: float = 1e-3,
+    loss_on: str = "all",
+) -> tuple[GatedMLP, dict]:
     """Fine-tune the model's current MLP with full-batch Adam on the edited facts.
 
     Loss: mean over the facts in the loss of ``-log softmax(out_i E^T)[o'_i]``,
@@ -180,8 +209,13 @@ def finetune_edit(model: OneLayerTransformer, after: FactQueries, edited: Any, *
         opt.step()
         loss = float(loss_t.detach())
     seconds = time.perf_counter() - t0
-    return from_torch(module), {"steps": int(steps), "lr": float(lr), "loss_on": loss_on,
-                                "final_loss": loss, "train_seconds": seconds}
+    return from_torch(module), {
+        "steps": int(steps),
+        "lr": float(lr),
+        "loss_on": loss_on,
+        "final_loss": loss,
+        "train_seconds": seconds,
+    }
 
 
 # ---- ROME-style rank-one edit ---------------------------------------------------------------
@@ -193,8 +227,16 @@ def _pinv_psd(C: np.ndarray, rcond: float) -> np.ndarray:
     return (Q * inv) @ Q.T
 
 
-def _rome_target(model: OneLayerTransformer, y: "torch.Tensor", z0: "torch.Tensor", obj: int,
-                 steps: int, lr: float, weight_decay: float, clamp: float) -> "torch.Tensor":
+def _rome_target(
+    model: OneLayerTransformer,
+    y: torch.Tensor,
+    z0: torch.Tensor,
+    obj: int,
+    steps: int,
+    lr: float,
+    weight_decay: float,
+    clamp: float,
+) -> torch.Tensor:
     """v*: the MLP output that makes the model answer ``obj``, found as in ROME by gradient steps.
 
     Minimise ``-log softmax(out E^T)[obj] + weight_decay * ||delta||^2`` over
@@ -220,9 +262,18 @@ def _rome_target(model: OneLayerTransformer, y: "torch.Tensor", z0: "torch.Tenso
     return (z0 + s * delta).detach()
 
 
-def rome_edit(model: OneLayerTransformer, after: FactQueries, edited: Any, *, target_steps: int = 50,
-              target_lr: float = 0.1, weight_decay: float = 1e-3, clamp: float = 4.0,
-              rcond: float = 1e-10, covariance_prompts: Any = None) -> tuple[GatedMLP, dict]:
+def rome_edit(
+    model: OneLayerTransformer,
+    after: FactQueries,
+    edited: Any,
+    *,
+    target_steps: int = 50,
+    target_lr: float = 0.1,
+    weight_decay: float = 1e-3,
+    clamp: float = 4.0,
+    rcond: float = 1e-10,
+    covariance_prompts: Any = None,
+) -> tuple[GatedMLP, dict]:
     """Sequential rank-one edits of ``W_down`` in the style of ROME (Meng et al. 2022), one per edited fact.
 
     Hidden activations: ``a_i = act(W_gate k_i) * (W_up k_i)`` (h,) at the
@@ -263,8 +314,9 @@ def rome_edit(model: OneLayerTransformer, after: FactQueries, edited: Any, *, ta
     for i in idx:
         k_star = A[i]
         z0 = torch.from_numpy(W @ k_star)
-        v_star = _rome_target(model64, ys[i], z0, int(after.objects[i]), target_steps, target_lr,
-                              weight_decay, clamp).numpy()
+        v_star = _rome_target(
+            model64, ys[i], z0, int(after.objects[i]), target_steps, target_lr, weight_decay, clamp
+        ).numpy()
         out = v_star + (ys[i].numpy() if model.residual_mlp else 0.0)
         reached += int(np.argmax(model.embedding_matrix() @ out) == after.objects[i])
         c = Cp @ k_star
@@ -274,14 +326,19 @@ def rome_edit(model: OneLayerTransformer, after: FactQueries, edited: Any, *, ta
         W += np.outer(v_star - W @ k_star, c) / denom
     seconds = time.perf_counter() - t0
     new = GatedMLP(mlp.gate_proj, mlp.up_proj, W, mlp.activation, dict(mlp.meta))
-    return new, {"targets_reached": reached, "covariance_rank": int(np.linalg.matrix_rank(C)),
-                 "covariance": "facts" if covariance_prompts is None else f"{B.shape[0]} prompts",
-                 "hidden": mlp.hidden, "edit_seconds": seconds}
+    return new, {
+        "targets_reached": reached,
+        "covariance_rank": int(np.linalg.matrix_rank(C)),
+        "covariance": "facts" if covariance_prompts is None else f"{B.shape[0]} prompts",
+        "hidden": mlp.hidden,
+        "edit_seconds": seconds,
+    }
 
 
 # ---- one call per method -----------------------------------------------------------------------
-def run_edit(model: OneLayerTransformer, before: FactQueries, after: FactQueries, edited: Any,
-             how: str, **kwargs: Any) -> EditOutcome:
+def run_edit(
+    model: OneLayerTransformer, before: FactQueries, after: FactQueries, edited: Any, how: str, **kwargs: Any
+) -> EditOutcome:
     """Apply edit ``how`` (``swap``, ``finetune`` or ``rome``) to a copy of ``model`` and score it.
 
     ``model`` must hold the MLP that answers ``before``; it is not modified.
@@ -302,5 +359,6 @@ def run_edit(model: OneLayerTransformer, before: FactQueries, after: FactQueries
     edited_model = copy.deepcopy(model)
     edited_model.set_mlp(mlp)
     scores = evaluate_edit(edited_model, after, idx)
-    return EditOutcome(how, int(idx.size), after.n_facts, scores["edit_success"], scores["retention"],
-                       recall_before, seconds, info)
+    return EditOutcome(
+        how, int(idx.size), after.n_facts, scores["edit_success"], scores["retention"], recall_before, seconds, info
+    )

@@ -8,7 +8,8 @@ every :class:`FactMLPError` to exit code 2 with the message on one line.
 
 from __future__ import annotations
 
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 __all__ = [
     "FactMLPError",
@@ -95,11 +96,7 @@ class InfeasibleFactSetError(FactMLPError, ValueError):
             else:
                 parts.append(f"value {p['value']} lies inside the convex hull of the other values")
         more = "" if len(self.problems) <= 10 else f"; ... ({len(self.problems)} in all)"
-        msg = (
-            f"infeasible fact set: {len(self.problems)} used value(s) cannot be decoded: "
-            + "; ".join(parts)
-            + more
-        )
+        msg = f"infeasible fact set: {len(self.problems)} used value(s) cannot be decoded: " + "; ".join(parts) + more
         super().__init__(msg, indices=[p["value"] for p in self.problems])
 
 

@@ -130,7 +130,9 @@ def read_hf(in_dir: str | os.PathLike) -> GatedMLP:
         raise FileFormatError(f"{cfg_path}: cannot read as JSON ({exc})") from exc
     act = config.get("hidden_act") if isinstance(config, dict) else None
     if act not in FROM_HF_ACT:
-        raise FileFormatError(f"{cfg_path}: hidden_act {act!r} has no factmlp equivalent (known: {sorted(FROM_HF_ACT)})")
+        raise FileFormatError(
+            f"{cfg_path}: hidden_act {act!r} has no factmlp equivalent (known: {sorted(FROM_HF_ACT)})"
+        )
     if config.get("mlp_bias", False):
         raise FileFormatError(f"{cfg_path}: mlp_bias is true; the gated MLP layout is bias-free")
     from safetensors import safe_open
@@ -165,8 +167,9 @@ def _equivalent_class() -> Any:
     global _EQUIVALENT
     if _EQUIVALENT is not None:
         return _EQUIVALENT
-    from .torch_mlp import torch_activation  # needs torch
     from torch import nn
+
+    from .torch_mlp import torch_activation  # needs torch
 
     class LlamaMLPEquivalent(nn.Module):
         """``down_proj(act_fn(gate_proj(x)) * up_proj(x))`` with bias-free ``nn.Linear`` layers,
@@ -218,9 +221,14 @@ def load_hf_torch(in_dir: str | os.PathLike, *, use_transformers: bool = True) -
         except ImportError:
             LlamaMLP = None
         if LlamaMLP is not None:
-            cfg = LlamaConfig(hidden_size=config["hidden_size"], intermediate_size=config["intermediate_size"],
-                              hidden_act=config["hidden_act"], mlp_bias=False, num_attention_heads=1,
-                              num_key_value_heads=1)
+            cfg = LlamaConfig(
+                hidden_size=config["hidden_size"],
+                intermediate_size=config["intermediate_size"],
+                hidden_act=config["hidden_act"],
+                mlp_bias=False,
+                num_attention_heads=1,
+                num_key_value_heads=1,
+            )
             module = LlamaMLP(cfg).to(dtype)
     if module is None:
         module = _equivalent_class()(config, dtype=dtype)

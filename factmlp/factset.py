@@ -106,11 +106,11 @@ class FactSet:
 
     __hash__ = None  # type: ignore[assignment]
 
-    def with_mapping(self, mapping: Any) -> "FactSet":
+    def with_mapping(self, mapping: Any) -> FactSet:
         """A new fact set with the same embeddings and another map."""
         return FactSet(self.keys, self.values, mapping, meta=dict(self.meta))
 
-    def subset(self, facts: Any) -> "FactSet":
+    def subset(self, facts: Any) -> FactSet:
         """The fact set restricted to the facts with the given indices (values kept)."""
         idx = np.asarray(facts, dtype=np.int64)
         return FactSet(self.keys[idx], self.values, self.mapping[idx], meta=dict(self.meta))
@@ -140,7 +140,7 @@ class FactSet:
         write_bytes(path, npz_bytes({"keys": self.keys, "values": self.values, "mapping": self.mapping}))
 
     @classmethod
-    def load(cls, path: str | os.PathLike) -> "FactSet":
+    def load(cls, path: str | os.PathLike) -> FactSet:
         """Read a fact set written by :meth:`save` (or any ``.npz`` with the three arrays).
 
         Raises :class:`FileFormatError` for a missing or unreadable file, a

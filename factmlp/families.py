@@ -48,7 +48,9 @@ def _check_sizes(n: int, d: int) -> None:
         raise InvalidInputError(f"sizes must be positive, got n={n}, d={d}")
 
 
-def _shared_transform(family: str, d: int, rng: np.random.Generator, beta: float, condition: float) -> np.ndarray | None:
+def _shared_transform(
+    family: str, d: int, rng: np.random.Generator, beta: float, condition: float
+) -> np.ndarray | None:
     """The linear map (d x d, applied on the right) shared by keys and values, if any."""
     if family == "spiked":
         u = rng.standard_normal(d)

@@ -12,8 +12,9 @@ name in the metadata under ``activation``.
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 
@@ -84,9 +85,7 @@ class GatedMLP:
             gate, up, down = self.gate_proj, self.up_proj, self.down_proj
             h, d = gate.shape
             if up.shape != (h, d) or down.shape != (d, h):
-                raise ShapeError(
-                    f"inconsistent shapes: gate {gate.shape}, up {up.shape}, down {down.shape}"
-                )
+                raise ShapeError(f"inconsistent shapes: gate {gate.shape}, up {up.shape}, down {down.shape}")
         dtype = np.result_type(gate.dtype, up.dtype, down.dtype)
         object.__setattr__(self, "gate_proj", _owned(gate.astype(dtype, copy=False), xp))
         object.__setattr__(self, "up_proj", _owned(up.astype(dtype, copy=False), xp))
@@ -129,7 +128,7 @@ class GatedMLP:
         out = self.hidden_activations(x) @ self.down_proj.T
         return out[0] if single else out
 
-    def to(self, backend: str) -> "GatedMLP":
+    def to(self, backend: str) -> GatedMLP:
         """The same MLP with weights in the namespace of ``backend`` (``numpy``/``cupy``)."""
         xp = _xp.namespace(backend)
         return GatedMLP(
@@ -140,7 +139,7 @@ class GatedMLP:
             dict(self.meta),
         )
 
-    def astype(self, dtype: Any) -> "GatedMLP":
+    def astype(self, dtype: Any) -> GatedMLP:
         return GatedMLP(
             self.gate_proj.astype(dtype),
             self.up_proj.astype(dtype),
@@ -172,7 +171,7 @@ class GatedMLP:
         write_bytes(path, safetensors_bytes(tensors, metadata))
 
     @classmethod
-    def load(cls, path: str | os.PathLike) -> "GatedMLP":
+    def load(cls, path: str | os.PathLike) -> GatedMLP:
         """Read weights written by :meth:`save` or any file in the LlamaMLP layout.
 
         A file without ``activation`` metadata is refused (the activation is
@@ -192,9 +191,7 @@ class GatedMLP:
                 names = set(fh.keys())
                 missing = [n for n in _TENSORS if n not in names]
                 if missing:
-                    raise FileFormatError(
-                        f"{path}: missing tensor(s) {missing} (found {sorted(names)})"
-                    )
+                    raise FileFormatError(f"{path}: missing tensor(s) {missing} (found {sorted(names)})")
                 extra = sorted(names - set(_TENSORS))
                 if extra:
                     raise FileFormatError(

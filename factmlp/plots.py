@@ -26,13 +26,15 @@ from __future__ import annotations
 import math
 import os
 from collections import defaultdict
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 from .errors import InvalidInputError
 
 __all__ = ["plot_results", "make_figures", "FIGURES"]
 
 FIGURES = ("facts_per_param_vs_F", "facts_per_param_vs_rho", "h_star_vs_F")
+
 
 def _pyplot():
     try:
@@ -128,14 +130,26 @@ def _per_family_loglog(plt, rows, key, ylabel, with_bounds):
                     x = [p[0] for p in pts]
                     y = [p[1] for p in pts]
                     yerr = [[p[1] - p[2] for p in pts], [p[3] - p[1] for p in pts]]
-                    ax.errorbar(x, y, yerr=yerr, color=ps.method_color(m, methods), label=f"{_label(m)}, d = {d}",
-                                **ps.d_style(i))
+                    ax.errorbar(
+                        x,
+                        y,
+                        yerr=yerr,
+                        color=ps.method_color(m, methods),
+                        label=f"{_label(m)}, d = {d}",
+                        **ps.d_style(i),
+                    )
             if with_bounds and fs_all:
                 lo, hi = max(min(fs_all), 2.0), max(max(fs_all), 2.0)
                 grid = [lo * (hi / lo) ** (i / 49) for i in range(50)] if hi > lo else [lo, lo * 1.01]
                 for b, ls in _BOUNDS:
-                    ax.plot(grid, [b / math.log2(f) for f in grid], ls, color=ps.REFERENCE_COLOR, lw=1,
-                            label=f"counting bound, {int(b)} bits/param (N = F)")
+                    ax.plot(
+                        grid,
+                        [b / math.log2(f) for f in grid],
+                        ls,
+                        color=ps.REFERENCE_COLOR,
+                        lw=1,
+                        label=f"counting bound, {int(b)} bits/param (N = F)",
+                    )
             ps.log_ticks(ax, "x", fs_all)
             ps.log_ticks(ax, "y", ys_all)
             ax.set_xlabel("facts F")
@@ -166,8 +180,9 @@ def make_figures(rows: Sequence[dict]) -> dict[str, Any]:
         raise InvalidInputError(f"no successful runs (status 'ok') to plot among {len(rows)} row(s)")
     plt = _pyplot()
     figs: dict[str, Any] = {}
-    figs[FIGURES[0]] = _per_family_loglog(plt, ok, "facts_per_param", "facts per parameter F / (3 d h*)",
-                                          with_bounds=True)
+    figs[FIGURES[0]] = _per_family_loglog(
+        plt, ok, "facts_per_param", "facts per parameter F / (3 d h*)", with_bounds=True
+    )
 
     methods, families, ds = _styles(ok)
     with ps.style():
@@ -176,15 +191,27 @@ def make_figures(rows: Sequence[dict]) -> dict[str, Any]:
         rhos, fpps = [], []
         for m in methods:
             for k, fam in enumerate(families):
-                pts = [(float(r["rho"]), float(r["facts_per_param"])) for r in ok
-                       if r["method"] == m and r["family"] == fam and r.get("rho") is not None
-                       and math.isfinite(float(r["rho"])) and float(r["rho"]) > 0]
+                pts = [
+                    (float(r["rho"]), float(r["facts_per_param"]))
+                    for r in ok
+                    if r["method"] == m
+                    and r["family"] == fam
+                    and r.get("rho") is not None
+                    and math.isfinite(float(r["rho"]))
+                    and float(r["rho"]) > 0
+                ]
                 if pts:
                     have_rho = True
                     rhos += [p[0] for p in pts]
                     fpps += [p[1] for p in pts]
-                    ax.scatter([p[0] for p in pts], [p[1] for p in pts], color=ps.method_color(m, methods),
-                               marker=ps.MARKERS[k % len(ps.MARKERS)], s=14, label=f"{_label(m)} / {fam}")
+                    ax.scatter(
+                        [p[0] for p in pts],
+                        [p[1] for p in pts],
+                        color=ps.method_color(m, methods),
+                        marker=ps.MARKERS[k % len(ps.MARKERS)],
+                        s=14,
+                        label=f"{_label(m)} / {fam}",
+                    )
         ps.log_ticks(ax, "x", rhos, max_fixed=0)
         ps.log_ticks(ax, "y", fpps, max_fixed=0)
         ax.set_xlabel("decodability rho(V) of the used values")
@@ -196,12 +223,13 @@ def make_figures(rows: Sequence[dict]) -> dict[str, Any]:
             from matplotlib.lines import Line2D
 
             handles = [Line2D([], [], color=ps.method_color(m, methods), marker="o", ls="") for m in methods]
-            handles += [Line2D([], [], color="0.35", marker=ps.MARKERS[k % len(ps.MARKERS)], ls="")
-                        for k in range(len(families))]
+            handles += [
+                Line2D([], [], color="0.35", marker=ps.MARKERS[k % len(ps.MARKERS)], ls="")
+                for k in range(len(families))
+            ]
             ps.legend_outside(fig, handles, [_label(m) for m in methods] + list(families))
     figs[FIGURES[1]] = fig
-    figs[FIGURES[2]] = _per_family_loglog(plt, ok, "h_star", "minimum hidden width h*",
-                                          with_bounds=False)
+    figs[FIGURES[2]] = _per_family_loglog(plt, ok, "h_star", "minimum hidden width h*", with_bounds=False)
     return figs
 
 

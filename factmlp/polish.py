@@ -77,12 +77,16 @@ def polish(mlp: GatedMLP, factset: FactSet, seed: Any = 0, **options: Any) -> tu
     if mlp.dim != factset.dim:
         raise ShapeError(f"mlp has dimension d = {mlp.dim}, the fact set d = {factset.dim}")
     if "activation" in options or "partial" in options:
-        raise InvalidInputError("polish takes the activation from the MLP and never returns less than it got; "
-                                "options 'activation' and 'partial' do not apply")
+        raise InvalidInputError(
+            "polish takes the activation from the MLP and never returns less than it got; "
+            "options 'activation' and 'partial' do not apply"
+        )
     opts = margin_options(activation=mlp.activation, **options)
     rng = check_seed(seed)
-    W = {name: np.array(np.asarray(getattr(mlp, attr)), dtype=np.float64)
-         for name, attr in (("gate", "gate_proj"), ("up", "up_proj"), ("down", "down_proj"))}
+    W = {
+        name: np.array(np.asarray(getattr(mlp, attr)), dtype=np.float64)
+        for name, attr in (("gate", "gate_proj"), ("up", "up_proj"), ("down", "down_proj"))
+    }
     K = np.asarray(factset.keys, dtype=np.float64)
     key_scale = float(np.sqrt(np.mean(np.sum(K * K, axis=1)))) or 1.0
     start = verify_storage(GatedMLP(W["gate"], W["up"], W["down"], mlp.activation), factset)
@@ -90,8 +94,10 @@ def polish(mlp: GatedMLP, factset: FactSet, seed: Any = 0, **options: Any) -> tu
     revived = _revive(W, rng, key_scale)
     base = verify_storage(GatedMLP(W["gate"], W["up"], W["down"], mlp.activation), factset)
     if not kept <= certified_set(base):  # reviving changed g in the last bits: keep the input weights
-        W = {name: np.array(np.asarray(getattr(mlp, attr)), dtype=np.float64)
-             for name, attr in (("gate", "gate_proj"), ("up", "up_proj"), ("down", "down_proj"))}
+        W = {
+            name: np.array(np.asarray(getattr(mlp, attr)), dtype=np.float64)
+            for name, attr in (("gate", "gate_proj"), ("up", "up_proj"), ("down", "down_proj"))
+        }
         revived = 0
     margins = np.asarray(start.margins, dtype=np.float64)
     pos = margins[sorted(kept)] if kept else np.zeros(0)
@@ -114,8 +120,15 @@ def polish(mlp: GatedMLP, factset: FactSet, seed: Any = 0, **options: Any) -> tu
 
     W, report, log = margin_fit(factset, W, opts, accept=accept, gamma=gamma)
     meta = dict(getattr(mlp, "meta", {}) or {})
-    meta.update({"polished": True, "polish_stored_before": int(start.stored),
-                 "polish_stored_after": int(report.stored), "polish_accepted": log["accepted"],
-                 "polish_rejected": log["rejected"], "polish_revived_units": revived})
+    meta.update(
+        {
+            "polished": True,
+            "polish_stored_before": int(start.stored),
+            "polish_stored_after": int(report.stored),
+            "polish_accepted": log["accepted"],
+            "polish_rejected": log["rejected"],
+            "polish_revived_units": revived,
+        }
+    )
     out = GatedMLP(W["gate"], W["up"], W["down"], mlp.activation, meta)
     return out, report

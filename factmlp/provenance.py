@@ -16,11 +16,28 @@ from importlib import metadata
 
 __all__ = ["provenance", "git_revision", "package_versions", "blas_info", "source_hash"]
 
-_PACKAGES = ("factmlp", "numpy", "scipy", "sympy", "mpmath", "hypothesis", "safetensors", "torch", "cupy", "dask",
-             "threadpoolctl")
+_PACKAGES = (
+    "factmlp",
+    "numpy",
+    "scipy",
+    "sympy",
+    "mpmath",
+    "hypothesis",
+    "safetensors",
+    "torch",
+    "cupy",
+    "dask",
+    "threadpoolctl",
+)
 #: environment variables that set BLAS / OpenMP thread counts
-_THREAD_VARS = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "BLIS_NUM_THREADS",
-                "VECLIB_MAXIMUM_THREADS", "NUMEXPR_NUM_THREADS")
+_THREAD_VARS = (
+    "OMP_NUM_THREADS",
+    "OPENBLAS_NUM_THREADS",
+    "MKL_NUM_THREADS",
+    "BLIS_NUM_THREADS",
+    "VECLIB_MAXIMUM_THREADS",
+    "NUMEXPR_NUM_THREADS",
+)
 
 
 def package_versions(packages: tuple[str, ...] = _PACKAGES) -> dict[str, str | None]:
@@ -39,14 +56,14 @@ def git_revision() -> str | None:
     """The git commit of the factmlp source tree (with ``-dirty`` if modified), or ``None``."""
     here = os.path.dirname(os.path.abspath(__file__))
     try:
-        rev = subprocess.run(
-            ["git", "-C", here, "rev-parse", "HEAD"], capture_output=True, text=True, timeout=5
-        )
+        rev = subprocess.run(["git", "-C", here, "rev-parse", "HEAD"], capture_output=True, text=True, timeout=5)
         if rev.returncode != 0:
             return None
         dirty = subprocess.run(
             ["git", "-C", here, "status", "--porcelain", "--untracked-files=no"],
-            capture_output=True, text=True, timeout=5,
+            capture_output=True,
+            text=True,
+            timeout=5,
         )
         return rev.stdout.strip() + ("-dirty" if dirty.stdout.strip() else "")
     except (OSError, subprocess.SubprocessError):
@@ -90,8 +107,10 @@ def blas_info() -> dict:
         pass
     else:
         source = "threadpoolctl"
-        pools = [{k: p.get(k) for k in ("user_api", "internal_api", "num_threads", "version", "filepath")}
-                 for p in threadpool_info()]
+        pools = [
+            {k: p.get(k) for k in ("user_api", "internal_api", "num_threads", "version", "filepath")}
+            for p in threadpool_info()
+        ]
     numpy_blas = None
     try:
         import numpy as np
@@ -109,8 +128,11 @@ def provenance() -> dict:
     return {
         "versions": package_versions(),
         "git_revision": rev,
-        "package": {"name": "factmlp", "version": package_versions(("factmlp",)).get("factmlp"),
-                    "source_sha256": source_hash() if rev is None else None},
+        "package": {
+            "name": "factmlp",
+            "version": package_versions(("factmlp",)).get("factmlp"),
+            "source_sha256": source_hash() if rev is None else None,
+        },
         "mpmath": package_versions(("mpmath",)).get("mpmath"),
         "blas": blas_info(),
         "platform": platform.platform(),

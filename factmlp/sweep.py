@@ -33,16 +33,17 @@ import csv
 import functools
 import hashlib
 import importlib
+import io
 import json
 import math
-import io
 import os
 import time
 import traceback
 import warnings
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from fractions import Fraction
-from typing import Any, Iterable, Sequence
+from typing import Any
 
 from .errors import FactMLPError, FileFormatError, InvalidInputError
 
@@ -65,19 +66,51 @@ __all__ = [
 
 #: columns of results.csv, in order
 COLUMNS = (
-    "family", "d", "alpha", "F", "N", "method", "seed", "factset_seed", "factset",
-    "h_star", "params", "params_factored", "facts_per_param", "bits_per_param",
-    "counting_bound", "ratio_counting", "rho", "n_probes", "probes",
-    "seconds", "construct_seconds", "rho_seconds", "status", "error",
-    "config_hash", "git_revision", "factmlp_version", "numpy_version", "torch_version",
+    "family",
+    "d",
+    "alpha",
+    "F",
+    "N",
+    "method",
+    "seed",
+    "factset_seed",
+    "factset",
+    "h_star",
+    "params",
+    "params_factored",
+    "facts_per_param",
+    "bits_per_param",
+    "counting_bound",
+    "ratio_counting",
+    "rho",
+    "n_probes",
+    "probes",
+    "seconds",
+    "construct_seconds",
+    "rho_seconds",
+    "status",
+    "error",
+    "config_hash",
+    "git_revision",
+    "factmlp_version",
+    "numpy_version",
+    "torch_version",
     "python_version",
 )
 #: columns that depend on the machine's speed, not on the configuration
 TIMING_COLUMNS = ("seconds", "construct_seconds", "rho_seconds")
 
 _INT_COLUMNS = ("d", "F", "N", "seed", "factset_seed", "h_star", "params", "params_factored", "n_probes")
-_FLOAT_COLUMNS = ("facts_per_param", "bits_per_param", "counting_bound", "ratio_counting", "rho",
-                  "seconds", "construct_seconds", "rho_seconds")
+_FLOAT_COLUMNS = (
+    "facts_per_param",
+    "bits_per_param",
+    "counting_bound",
+    "ratio_counting",
+    "rho",
+    "seconds",
+    "construct_seconds",
+    "rho_seconds",
+)
 
 
 class DaskUnavailableError(FactMLPError, ImportError):
@@ -89,6 +122,7 @@ class DamagedCacheWarning(UserWarning):
 
 
 # ---------------------------------------------------------------- configs ----
+
 
 def parse_fraction(text: Any) -> Fraction:
     """An exact positive fraction from ``"1/8"``, ``"0.25"``, ``3`` or a Fraction."""
@@ -143,12 +177,22 @@ def grid_configs(
                     raise InvalidInputError(f"alpha={alpha} with d={d} gives F={F} facts; need F >= 2")
                 for m in methods:
                     for s in seeds:
-                        out.append({
-                            "family": fam, "d": int(d), "alpha": str(alpha), "F": F, "N": F,
-                            "method": m, "seed": s, "factset_seed": int(factset_seed),
-                            "factset": None, "factset_sha256": None,
-                            "options": dict(options.get(m, {})), "rho": bool(rho),
-                        })
+                        out.append(
+                            {
+                                "family": fam,
+                                "d": int(d),
+                                "alpha": str(alpha),
+                                "F": F,
+                                "N": F,
+                                "method": m,
+                                "seed": s,
+                                "factset_seed": int(factset_seed),
+                                "factset": None,
+                                "factset_sha256": None,
+                                "options": dict(options.get(m, {})),
+                                "rho": bool(rho),
+                            }
+                        )
     return out
 
 
@@ -190,12 +234,22 @@ def factset_configs(
         alpha = Fraction(fs.n_facts, fs.dim * fs.dim)
         for m in methods:
             for s in seeds:
-                out.append({
-                    "family": "file:" + os.path.basename(path), "d": fs.dim, "alpha": str(alpha),
-                    "F": fs.n_facts, "N": fs.n_values, "method": m, "seed": s, "factset_seed": None,
-                    "factset": os.path.abspath(path), "factset_sha256": fs.fingerprint(),
-                    "options": dict(options.get(m, {})), "rho": bool(rho),
-                })
+                out.append(
+                    {
+                        "family": "file:" + os.path.basename(path),
+                        "d": fs.dim,
+                        "alpha": str(alpha),
+                        "F": fs.n_facts,
+                        "N": fs.n_values,
+                        "method": m,
+                        "seed": s,
+                        "factset_seed": None,
+                        "factset": os.path.abspath(path),
+                        "factset_sha256": fs.fingerprint(),
+                        "options": dict(options.get(m, {})),
+                        "rho": bool(rho),
+                    }
+                )
     return out
 
 
@@ -220,11 +274,19 @@ def _sort_key(row: dict) -> tuple:
         except (ValueError, ZeroDivisionError):
             return -1.0
 
-    return (s(row.get("family")), num(row.get("d")), num(row.get("alpha")), s(row.get("method")),
-            num(row.get("seed")), s(row.get("factset")), s(row.get("config_hash")))
+    return (
+        s(row.get("family")),
+        num(row.get("d")),
+        num(row.get("alpha")),
+        s(row.get("method")),
+        num(row.get("seed")),
+        s(row.get("factset")),
+        s(row.get("config_hash")),
+    )
 
 
 # ------------------------------------------------------------------- runs ----
+
 
 @functools.lru_cache(maxsize=1)
 def _versions() -> dict:
@@ -232,8 +294,10 @@ def _versions() -> dict:
 
     v = package_versions(("factmlp", "numpy", "torch"))
     return {
-        "git_revision": git_revision(), "factmlp_version": v.get("factmlp"),
-        "numpy_version": v.get("numpy"), "torch_version": v.get("torch"),
+        "git_revision": git_revision(),
+        "factmlp_version": v.get("factmlp"),
+        "numpy_version": v.get("numpy"),
+        "torch_version": v.get("torch"),
         "python_version": v.get("python"),
     }
 
@@ -280,23 +344,34 @@ def run_one(config: dict) -> dict:
     try:
         from .capacity import min_width
 
-        fs = _factset(config["family"], config["d"], config["F"], config["N"],
-                      config.get("factset_seed"), config.get("factset"))
+        fs = _factset(
+            config["family"], config["d"], config["F"], config["N"], config.get("factset_seed"), config.get("factset")
+        )
         if config.get("factset_sha256") and fs.fingerprint() != config["factset_sha256"]:
-            raise InvalidInputError(f"{config['factset']}: file changed since the sweep was configured (SHA-256 differs)")
+            raise InvalidInputError(
+                f"{config['factset']}: file changed since the sweep was configured (SHA-256 differs)"
+            )
         if config.get("rho", True):
             rho_val, row["rho_seconds"] = _rho_of(fs)
         else:
             rho_val, row["rho_seconds"] = float("nan"), 0.0
         res = min_width(fs, config["method"], config["seed"], rho=rho_val, **dict(config.get("options") or {}))
-        row.update({
-            "h_star": res.h_star, "params": res.params, "params_factored": res.params_factored,
-            "facts_per_param": res.facts_per_param, "bits_per_param": res.bits_per_param,
-            "counting_bound": res.counting_bound, "ratio_counting": res.ratio_counting, "rho": res.rho,
-            "n_probes": len(res.probes),
-            "probes": " ".join(f"{p.hidden}:{int(p.stored)}" for p in res.probes),
-            "construct_seconds": res.construct_seconds, "status": res.status,
-        })
+        row.update(
+            {
+                "h_star": res.h_star,
+                "params": res.params,
+                "params_factored": res.params_factored,
+                "facts_per_param": res.facts_per_param,
+                "bits_per_param": res.bits_per_param,
+                "counting_bound": res.counting_bound,
+                "ratio_counting": res.ratio_counting,
+                "rho": res.rho,
+                "n_probes": len(res.probes),
+                "probes": " ".join(f"{p.hidden}:{int(p.stored)}" for p in res.probes),
+                "construct_seconds": res.construct_seconds,
+                "status": res.status,
+            }
+        )
         record["probes"] = [vars(p).copy() for p in res.probes]
     except Exception as exc:  # noqa: BLE001 - a sweep records failures and goes on
         row["status"] = "error"
@@ -314,6 +389,7 @@ def _run_task(config: dict, preload: Sequence[str] = ()) -> dict:
 
 
 # ------------------------------------------------------------------ cache ----
+
 
 def _jsonable(obj: Any) -> Any:
     if isinstance(obj, dict):
@@ -363,8 +439,7 @@ def _load_cached(out: str, h: str) -> dict | None:
     try:
         return _read_record(path)
     except (OSError, ValueError) as exc:
-        warnings.warn(f"cache entry {path} is damaged ({exc}); running it again", DamagedCacheWarning,
-                      stacklevel=2)
+        warnings.warn(f"cache entry {path} is damaged ({exc}); running it again", DamagedCacheWarning, stacklevel=2)
         return None
 
 
@@ -457,6 +532,7 @@ def read_results(path: str) -> list[dict]:
 
 # ------------------------------------------------------------------ sweep ----
 
+
 @dataclass
 class SweepReport:
     """What :func:`run_sweep` did: every row (cached and new), counts, wall time, CSV path."""
@@ -474,27 +550,38 @@ def _dask_client(scheduler: str | None, workers: int):
     try:
         from dask.distributed import Client, LocalCluster
     except ImportError as exc:
-        raise DaskUnavailableError(
-            "running on Dask needs dask.distributed: pip install 'factmlp[dist]'"
-        ) from exc
+        raise DaskUnavailableError("running on Dask needs dask.distributed: pip install 'factmlp[dist]'") from exc
     if scheduler:
         try:
             return Client(scheduler, timeout="20s"), None
         except (OSError, TimeoutError, ValueError) as exc:
             raise InvalidInputError(f"cannot connect to the Dask scheduler {scheduler!r}: {exc}") from exc
-    cluster = LocalCluster(n_workers=int(workers), threads_per_worker=1, processes=True,
-                           dashboard_address=None)
+    cluster = LocalCluster(n_workers=int(workers), threads_per_worker=1, processes=True, dashboard_address=None)
     return Client(cluster), cluster
 
 
 def _progress(enabled: bool, total: int):
     from rich.console import Console
-    from rich.progress import (BarColumn, MofNCompleteColumn, Progress, TextColumn,
-                               TimeElapsedColumn, TimeRemainingColumn)
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeElapsedColumn,
+        TimeRemainingColumn,
+    )
 
-    return Progress(TextColumn("capacity sweep"), BarColumn(), MofNCompleteColumn(),
-                    TimeElapsedColumn(), TextColumn("ETA"), TimeRemainingColumn(),
-                    console=Console(stderr=True), disable=not enabled, transient=False)
+    return Progress(
+        TextColumn("capacity sweep"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        TextColumn("ETA"),
+        TimeRemainingColumn(),
+        console=Console(stderr=True),
+        disable=not enabled,
+        transient=False,
+    )
 
 
 def run_sweep(
@@ -552,8 +639,10 @@ def run_sweep(
             try:
                 from dask.distributed import as_completed
 
-                futures = {own_client.submit(_run_task, c, tuple(preload), pure=False, key=f"factmlp-run-{h}"): h
-                           for h, c in todo}
+                futures = {
+                    own_client.submit(_run_task, c, tuple(preload), pure=False, key=f"factmlp-run-{h}"): h
+                    for h, c in todo
+                }
                 for fut in as_completed(futures):
                     h = futures[fut]
                     try:
@@ -576,5 +665,12 @@ def run_sweep(
                 bar.advance(task)
     csv_path = rebuild_csv(out)
     ordered = sorted(rows.values(), key=_sort_key)
-    return SweepReport(rows=ordered, n_cached=n_cached, n_run=len(todo), n_errors=len(errors),
-                       seconds=time.perf_counter() - t0, csv_path=csv_path, errors=errors)
+    return SweepReport(
+        rows=ordered,
+        n_cached=n_cached,
+        n_run=len(todo),
+        n_errors=len(errors),
+        seconds=time.perf_counter() - t0,
+        csv_path=csv_path,
+        errors=errors,
+    )

@@ -51,7 +51,7 @@ def torch_activation(name: str) -> nn.Module:
     raise InvalidInputError(f"unknown activation {name!r}; expected one of {ACTIVATIONS}")
 
 
-def _torch_dtype(dtype: Any) -> "torch.dtype":
+def _torch_dtype(dtype: Any) -> torch.dtype:
     """``torch.float32`` or ``torch.float64`` for a NumPy or torch float dtype."""
     return _TORCH_DTYPES[check_float_dtype(dtype)]
 
@@ -97,7 +97,7 @@ class TorchGatedMLP(nn.Module):
         """h."""
         return int(self.gate_proj.out_features)
 
-    def forward(self, x: "torch.Tensor") -> "torch.Tensor":
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
         """``g(X)`` for rows ``X`` of shape (..., d): shape (..., d)."""
         return self.down_proj(self.act_fn(self.gate_proj(x)) * self.up_proj(x))
 
@@ -134,8 +134,7 @@ def from_torch(module: Any, activation: str | None = None, meta: dict | None = N
         activation = getattr(module, "activation", None)
         if not isinstance(activation, str):
             raise InvalidInputError(
-                "from_torch: pass activation= (one of "
-                f"{ACTIVATIONS}); the module does not record its activation"
+                f"from_torch: pass activation= (one of {ACTIVATIONS}); the module does not record its activation"
             )
     arrays = []
     for name in ("gate_proj", "up_proj", "down_proj"):

@@ -170,7 +170,7 @@ def train_gd(
                 lin.weight.uniform_(-bound, bound, generator=gen)
         opt = torch.optim.Adam(model.parameters(), lr=lr)
 
-        def margins() -> "torch.Tensor":
+        def margins() -> torch.Tensor:
             with torch.no_grad():
                 scores = model(keys) @ values.T  # (F, N)
                 own = scores[rows, targets]
@@ -208,7 +208,7 @@ def train_gd(
                 if pos >= n_facts:
                     order = torch.randperm(n_facts, generator=gen)
                     pos = 0
-                idx = order[pos:pos + batch_size]
+                idx = order[pos : pos + batch_size]
                 pos += batch_size
                 kb, yb = keys[idx], targets[idx]
             logits = logit_scale * (model(kb) @ values.T)
@@ -221,9 +221,7 @@ def train_gd(
                 done = check()
 
         with torch.no_grad():
-            full_loss = float(
-                torch.nn.functional.cross_entropy(logit_scale * (model(keys) @ values.T), targets)
-            )
+            full_loss = float(torch.nn.functional.cross_entropy(logit_scale * (model(keys) @ values.T), targets))
             m = margins()
         mlp = from_torch(model, activation)
     finally:
@@ -316,7 +314,9 @@ def min_width_gd(
     def stores(h: int) -> bool:
         _, info = train_gd(factset, h, seed, **train_kwargs)
         ok = info["stored"] == info["total"] and (info["certified"] or not verify)
-        runs.append({k: info[k] for k in ("hidden", "stored", "total", "certified", "steps", "seconds", "loss", "min_margin")})
+        runs.append(
+            {k: info[k] for k in ("hidden", "stored", "total", "certified", "steps", "seconds", "loss", "min_margin")}
+        )
         runs[-1]["all_stored"] = bool(ok)
         return ok
 

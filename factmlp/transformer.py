@@ -34,8 +34,9 @@ This module needs torch (imported at the top; without it the import raises
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -62,9 +63,19 @@ except ImportError as exc:  # pragma: no cover - exercised without torch
 from .torch_mlp import TorchGatedMLP, from_torch, to_torch
 
 __all__ = [
-    "FactQueries", "make_fact_queries", "OneLayerTransformer", "fact_keys_values",
-    "recall", "correct", "bypass_scale", "scale_mlp", "recall_by_method",
-    "lipschitz_upper_bound", "lipschitz_bounds", "recall_under_noise", "ACT_DERIV_SUP",
+    "FactQueries",
+    "make_fact_queries",
+    "OneLayerTransformer",
+    "fact_keys_values",
+    "recall",
+    "correct",
+    "bypass_scale",
+    "scale_mlp",
+    "recall_by_method",
+    "lipschitz_upper_bound",
+    "lipschitz_bounds",
+    "recall_under_noise",
+    "ACT_DERIV_SUP",
 ]
 
 _DTYPES = {"float32": torch.float32, "float64": torch.float64}
@@ -127,7 +138,7 @@ class FactQueries:
         """T, the query length."""
         return int(self.prompts.shape[1])
 
-    def with_objects(self, objects: Any) -> "FactQueries":
+    def with_objects(self, objects: Any) -> FactQueries:
         """The same prompts with other objects (an edited fact list)."""
         return FactQueries(self.prompts, objects, self.n_vocab, dict(self.meta))
 
@@ -146,14 +157,18 @@ def make_fact_queries(
     other tokens; (subject, relation) pairs are distinct (drawn without
     replacement); objects are uniform over the whole vocabulary.
     """
-    for name, v, lo in (("n_vocab", n_vocab, 2), ("n_facts", n_facts, 1), ("n_relations", n_relations, 1),
-                        ("subject_tokens", subject_tokens, 1)):
+    for name, v, lo in (
+        ("n_vocab", n_vocab, 2),
+        ("n_facts", n_facts, 1),
+        ("n_relations", n_relations, 1),
+        ("subject_tokens", subject_tokens, 1),
+    ):
         if isinstance(v, (bool, np.bool_)) or not isinstance(v, (int, np.integer)) or int(v) < lo:
             raise InvalidInputError(f"{name} must be an integer >= {lo}, got {v!r}")
     n_subj_tokens = n_vocab - n_relations
     if n_subj_tokens < 1:
         raise InvalidInputError(f"n_relations ({n_relations}) must be below n_vocab ({n_vocab})")
-    n_pairs = n_relations * n_subj_tokens ** subject_tokens
+    n_pairs = n_relations * n_subj_tokens**subject_tokens
     if n_facts > n_pairs:
         raise InvalidInputError(f"only {n_pairs} distinct (subject, relation) pairs exist, asked for {n_facts} facts")
     rng = check_seed(seed)
@@ -167,8 +182,11 @@ def make_fact_queries(
         chosen.add((subj, rel))
         rows.append(subj + (rel,))
     objects = rng.integers(0, n_vocab, size=n_facts)
-    meta = {"n_relations": int(n_relations), "subject_tokens": int(subject_tokens),
-            "seed": int(seed) if isinstance(seed, (int, np.integer)) else None}
+    meta = {
+        "n_relations": int(n_relations),
+        "subject_tokens": int(subject_tokens),
+        "seed": int(seed) if isinstance(seed, (int, np.integer)) else None,
+    }
     return FactQueries(np.array(rows, dtype=np.int64), objects.astype(np.int64), int(n_vocab), meta)
 
 
@@ -194,9 +212,18 @@ class OneLayerTransformer(nn.Module):
     (a :class:`TorchGatedMLP` or ``None`` until :meth:`set_mlp`).
     """
 
-    def __init__(self, n_vocab: int, dim: int, *, max_len: int = 4, seed: Any = 0,
-                 residual_mlp: bool = False, embedding: str = "spherical",
-                 dtype: str = "float64", norm_eps: float = 1e-6) -> None:
+    def __init__(
+        self,
+        n_vocab: int,
+        dim: int,
+        *,
+        max_len: int = 4,
+        seed: Any = 0,
+        residual_mlp: bool = False,
+        embedding: str = "spherical",
+        dtype: str = "float64",
+        norm_eps: float = 1e-6,
+    ) -> None:
         super().__init__()
         from .families import make_embeddings
 
@@ -213,7 +240,7 @@ class OneLayerTransformer(nn.Module):
         self.norm_eps = float(norm_eps)
         emb = make_embeddings(embedding, int(n_vocab), int(dim), rng)
 
-        def gauss(*shape: int) -> "torch.Tensor":
+        def gauss(*shape: int) -> torch.Tensor:
             return torch.from_numpy(rng.standard_normal(shape) / math.sqrt(dim)).to(self.tdtype)
 
         self.register_buffer("embed", torch.from_numpy(np.asarray(emb)).to(self.tdtype))
@@ -223,9 +250,15 @@ class OneLayerTransformer(nn.Module):
         self.register_buffer("attn_norm_gain", torch.ones(int(dim), dtype=self.tdtype))
         self.register_buffer("mlp_norm_gain", torch.ones(int(dim), dtype=self.tdtype))
         self.mlp: TorchGatedMLP | None = None
-        self.config = {"n_vocab": int(n_vocab), "dim": int(dim), "max_len": int(max_len),
-                       "residual_mlp": self.residual_mlp, "embedding": embedding, "dtype": dtype,
-                       "seed": int(seed) if isinstance(seed, (int, np.integer)) else None}
+        self.config = {
+            "n_vocab": int(n_vocab),
+            "dim": int(dim),
+            "max_len": int(max_len),
+            "residual_mlp": self.residual_mlp,
+            "embedding": embedding,
+            "dtype": dtype,
+            "seed": int(seed) if isinstance(seed, (int, np.integer)) else None,
+        }
 
     # -- sizes / parts
     @property
@@ -260,10 +293,10 @@ class OneLayerTransformer(nn.Module):
         return from_torch(self.mlp)
 
     # -- forward pieces
-    def _rms(self, z: "torch.Tensor", gain: "torch.Tensor") -> "torch.Tensor":
+    def _rms(self, z: torch.Tensor, gain: torch.Tensor) -> torch.Tensor:
         return z * torch.rsqrt(z.pow(2).mean(dim=-1, keepdim=True) + self.norm_eps) * gain
 
-    def _tokens(self, prompts: Any) -> "torch.Tensor":
+    def _tokens(self, prompts: Any) -> torch.Tensor:
         p = torch.as_tensor(np.array(prompts, dtype=np.int64))
         if p.ndim != 2:
             raise ShapeError(f"prompts: expected shape (B, T), got {tuple(p.shape)}")
@@ -273,7 +306,7 @@ class OneLayerTransformer(nn.Module):
             raise MappingRangeError(f"prompts hold tokens outside [0, {self.n_vocab})")
         return p
 
-    def residual_stream(self, prompts: Any) -> "torch.Tensor":
+    def residual_stream(self, prompts: Any) -> torch.Tensor:
         """``y = x + CausalAttn(RMS(x))``, shape (B, T, d)."""
         p = self._tokens(prompts)
         x = self.embed[p] + self.pos[: p.shape[1]]
@@ -286,11 +319,11 @@ class OneLayerTransformer(nn.Module):
         a = torch.softmax(scores, dim=-1) @ v
         return x + a @ self.w_o.T
 
-    def mlp_inputs(self, prompts: Any) -> "torch.Tensor":
+    def mlp_inputs(self, prompts: Any) -> torch.Tensor:
         """The keys ``RMS(y)`` at every position, shape (B, T, d)."""
         return self._rms(self.residual_stream(prompts), self.mlp_norm_gain)
 
-    def forward(self, prompts: Any) -> "torch.Tensor":
+    def forward(self, prompts: Any) -> torch.Tensor:
         """Logits ``out E^T`` at every position, shape (B, T, n)."""
         if self.mlp is None:
             raise InvalidInputError("the model's MLP slot is empty; call set_mlp first")
@@ -334,7 +367,9 @@ def fact_keys_values(model: OneLayerTransformer, facts: FactQueries) -> FactSet:
     _, first, inverse = np.unique(keys, axis=0, return_index=True, return_inverse=True)
     dup = np.flatnonzero(first[inverse.reshape(-1)] != np.arange(keys.shape[0])).tolist()
     if dup:
-        raise DegenerateKeysError(f"facts {format_indices(dup)} have the same MLP input as an earlier fact", indices=dup)
+        raise DegenerateKeysError(
+            f"facts {format_indices(dup)} have the same MLP input as an earlier fact", indices=dup
+        )
     meta = {"source": "transformer", "residual_mlp": model.residual_mlp, **{k: v for k, v in model.config.items()}}
     return FactSet(keys, model.embedding_matrix(), facts.objects, meta=meta)
 
@@ -378,9 +413,9 @@ def bypass_scale(model: OneLayerTransformer, mlp: GatedMLP, facts: FactQueries, 
     E = fs.values
     g = np.asarray(mlp(fs.keys), dtype=np.float64)
     own = facts.objects
-    r = (y @ E.T)
+    r = y @ E.T
     r = r[np.arange(len(own)), own][:, None] - r
-    m = (g @ E.T)
+    m = g @ E.T
     m = m[np.arange(len(own)), own][:, None] - m
     m[np.arange(len(own)), own] = np.inf
     r[np.arange(len(own)), own] = 0.0
@@ -432,8 +467,15 @@ def recall_by_method(
     saved = model.mlp
     try:
         for name in names:
-            row = {"method": name, "hidden": None, "params": None, "recall": None, "seconds": None,
-                   "scale": None, "error": None}
+            row = {
+                "method": name,
+                "hidden": None,
+                "params": None,
+                "recall": None,
+                "seconds": None,
+                "scale": None,
+                "error": None,
+            }
             try:
                 c = construct(fs, name, seed=seed, **options.get(name, {}))
                 row.update(hidden=c.hidden, params=c.params, seconds=c.seconds)
@@ -446,8 +488,15 @@ def recall_by_method(
 
             widths = [r["hidden"] for r in rows if r["hidden"]]
             h = gd_hidden or (min(widths) if widths else fs.n_facts)
-            row = {"method": "gd", "hidden": h, "params": 3 * fs.dim * h, "recall": None, "seconds": None,
-                   "scale": None, "error": None}
+            row = {
+                "method": "gd",
+                "hidden": h,
+                "params": 3 * fs.dim * h,
+                "recall": None,
+                "seconds": None,
+                "scale": None,
+                "error": None,
+            }
             try:
                 mlp, info = train_gd(fs, h, seed, steps=gd_steps, verify=False, dtype="float64")
                 row.update(seconds=info["seconds"], steps=info["steps"])
@@ -534,17 +583,21 @@ def lipschitz_bounds(mlp: GatedMLP, keys: Any) -> dict:
     module = to_torch(mlp.astype(np.float64))
     x = torch.from_numpy(K)
 
-    def f(batch: "torch.Tensor") -> "torch.Tensor":
+    def f(batch: torch.Tensor) -> torch.Tensor:
         return module(batch)
 
     norms = np.empty(K.shape[0])
     for start in range(0, K.shape[0], 256):
-        xb = x[start:start + 256]
+        xb = x[start : start + 256]
         jac = torch.func.vmap(torch.func.jacrev(f))(xb)  # (b, d, d)
-        norms[start:start + 256] = torch.linalg.matrix_norm(jac, ord=2).detach().numpy()
+        norms[start : start + 256] = torch.linalg.matrix_norm(jac, ord=2).detach().numpy()
     radius = float(np.linalg.norm(K, axis=1).max())
-    return {"lower": float(norms.max()), "upper": lipschitz_upper_bound(mlp, radius),
-            "radius": radius, "argmax": int(norms.argmax())}
+    return {
+        "lower": float(norms.max()),
+        "upper": lipschitz_upper_bound(mlp, radius),
+        "radius": radius,
+        "argmax": int(norms.argmax()),
+    }
 
 
 def recall_under_noise(

@@ -53,9 +53,7 @@ def check_matrix(
     if arr.ndim != 2:
         raise ShapeError(f"{name}: expected a 2-D array (rows, dim), got shape {arr.shape}")
     if arr.shape[0] < min_rows or arr.shape[1] == 0:
-        raise EmptyInputError(
-            f"{name}: expected at least {min_rows} row(s) and 1 column, got shape {arr.shape}"
-        )
+        raise EmptyInputError(f"{name}: expected at least {min_rows} row(s) and 1 column, got shape {arr.shape}")
     if nrows is not None and arr.shape[0] != nrows:
         raise ShapeError(f"{name}: expected {nrows} rows, got shape {arr.shape}")
     if ncols is not None and arr.shape[1] != ncols:
@@ -65,9 +63,7 @@ def check_matrix(
     bad = ~np.isfinite(arr).all(axis=1)
     if bad.any():
         rows = np.flatnonzero(bad).tolist()
-        raise NonFiniteError(
-            f"{name}: rows {format_indices(rows)} hold NaN or infinity", indices=rows
-        )
+        raise NonFiniteError(f"{name}: rows {format_indices(rows)} hold NaN or infinity", indices=rows)
     if arr.dtype.itemsize > 8:
         arr = _exact_float64(arr, name)
     if dtype is not None:
@@ -114,9 +110,7 @@ def check_mapping(mapping: Any, n_facts: int, n_values: int, name: str = "mappin
     bad = (arr < 0) | (arr >= n_values)
     if bad.any():
         facts = np.flatnonzero(bad).tolist()
-        raise MappingRangeError(
-            f"{name}: facts {format_indices(facts)} map outside [0, {n_values})", indices=facts
-        )
+        raise MappingRangeError(f"{name}: facts {format_indices(facts)} map outside [0, {n_values})", indices=facts)
     return np.ascontiguousarray(arr)
 
 

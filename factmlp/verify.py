@@ -391,15 +391,19 @@ def verify_storage(
             f"dimension mismatch: the MLP has model dimension d={mlp.dim}, "
             f"the fact set has embedding dimension d={factset.dim}"
         )
-    for name, arr in (("gate_proj.weight", mlp.gate_proj), ("up_proj.weight", mlp.up_proj),
-                      ("down_proj.weight", mlp.down_proj)):
+    for name, arr in (
+        ("gate_proj.weight", mlp.gate_proj),
+        ("up_proj.weight", mlp.up_proj),
+        ("down_proj.weight", mlp.down_proj),
+    ):
         _check_finite(name, arr)
     max_recompute = _check_positive_int(max_recompute, "max_recompute", 0)
     check_subnormals("verify_storage")
     n_facts = factset.n_facts
     if batch_size is None:
-        batch_size = _auto_batch(n_facts, factset.n_values, mlp.hidden, mlp.dim,
-                                 _check_positive_int(memory_budget, "memory_budget", 1))
+        batch_size = _auto_batch(
+            n_facts, factset.n_values, mlp.hidden, mlp.dim, _check_positive_int(memory_budget, "memory_budget", 1)
+        )
     else:
         batch_size = _check_positive_int(batch_size, "batch_size", 1)
 
@@ -440,12 +444,18 @@ def verify_storage(
     recomputed: list[int] = []
     undecided: list[int] = []
     if ambiguous.size:
-        exact = ExactMLP(_xp.to_numpy(mlp.gate_proj), _xp.to_numpy(mlp.up_proj),
-                         _xp.to_numpy(mlp.down_proj), factset.values, mlp.activation)
+        exact = ExactMLP(
+            _xp.to_numpy(mlp.gate_proj),
+            _xp.to_numpy(mlp.up_proj),
+            _xp.to_numpy(mlp.down_proj),
+            factset.values,
+            mlp.activation,
+        )
         for c0 in range(0, ambiguous.size, _CHUNK):
-            idx = ambiguous[c0:c0 + _CHUNK]
-            _recompute(ev, exact, keys[idx], mapping[idx], idx, margins, bounds, stored, negative,
-                       recomputed, undecided)
+            idx = ambiguous[c0 : c0 + _CHUNK]
+            _recompute(
+                ev, exact, keys[idx], mapping[idx], idx, margins, bounds, stored, negative, recomputed, undecided
+            )
     undecided_all = np.union1d(np.asarray(undecided, dtype=np.int64), capped)
     argmax_wrong = np.flatnonzero(negative)
     failing = np.flatnonzero(~stored)
@@ -472,9 +482,19 @@ def verify_storage(
     )
 
 
-def _recompute(ev: _FloatEvaluator, exact: ExactMLP, keys: np.ndarray, targets: np.ndarray, idx: np.ndarray,
-               margins: np.ndarray, bounds: np.ndarray, stored: np.ndarray, negative: np.ndarray,
-               recomputed: list[int], undecided: list[int]) -> None:
+def _recompute(
+    ev: _FloatEvaluator,
+    exact: ExactMLP,
+    keys: np.ndarray,
+    targets: np.ndarray,
+    idx: np.ndarray,
+    margins: np.ndarray,
+    bounds: np.ndarray,
+    stored: np.ndarray,
+    negative: np.ndarray,
+    recomputed: list[int],
+    undecided: list[int],
+) -> None:
     """Decide the facts ``idx`` exactly / by intervals; update the arrays in place.
 
     A fresh float64 pass gives ``dhat_j`` and ``E_j`` per competitor; ``j`` with

@@ -35,11 +35,23 @@ import math
 import sys
 import time
 import traceback
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
-__all__ = ["Claim", "ClaimContext", "ClaimNotRun", "REGISTRY", "register", "run_claims", "PROFILES",
-           "STATUSES", "EVIDENCE_KINDS", "design_record", "missing_requirements"]
+__all__ = [
+    "Claim",
+    "ClaimContext",
+    "ClaimNotRun",
+    "REGISTRY",
+    "register",
+    "run_claims",
+    "PROFILES",
+    "STATUSES",
+    "EVIDENCE_KINDS",
+    "design_record",
+    "missing_requirements",
+]
 
 PROFILES = ("quick", "full")
 STATUSES = ("pass", "fail", "not_run")
@@ -66,8 +78,15 @@ class ClaimContext:
     a key must name everything its value depends on.
     """
 
-    def __init__(self, profile: str = "quick", seed: int = 0, method: str | None = None,
-                 inputs: list | None = None, seeds: list | None = None, cache: dict | None = None) -> None:
+    def __init__(
+        self,
+        profile: str = "quick",
+        seed: int = 0,
+        method: str | None = None,
+        inputs: list | None = None,
+        seeds: list | None = None,
+        cache: dict | None = None,
+    ) -> None:
         self.profile = profile
         self.seed = seed
         self._method = method
@@ -226,8 +245,9 @@ def _run_one(claim: Claim, profile: str, seed: int, method: str | None, cache: d
     entry["design"] = design_record(claim)
     entry["evidence"] = _evidence(claim, entry, entry["numbers"])
     if method is not None and not ctx.method_read and entry["status"] != "not_run":
-        entry["evidence"]["caveats"].append(f"--method {method} was given but this claim does not read it "
-                                            "(it exercises no construction)")
+        entry["evidence"]["caveats"].append(
+            f"--method {method} was given but this claim does not read it (it exercises no construction)"
+        )
     entry["seconds"] = time.perf_counter() - t0
     return entry
 
@@ -283,8 +303,7 @@ def run_claims(
         "seed": seed,
         "claims": results,
         "summary": summarize(results),
-        "environment": {k: prov[k] for k in ("argv", "cpu_count", "machine", "blas", "package", "mpmath")
-                        if k in prov},
+        "environment": {k: prov[k] for k in ("argv", "cpu_count", "machine", "blas", "package", "mpmath") if k in prov},
     }
     cert.update(provenance_fields(prov))
     return cert

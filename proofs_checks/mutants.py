@@ -26,11 +26,20 @@ from __future__ import annotations
 import importlib
 import time
 import traceback
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable, ContextManager
+from typing import Any, ContextManager
 
-__all__ = ["Mutant", "MUTANTS", "register_mutant", "load_mutants", "run_mutants", "run_control",
-           "MUTANT_MODULES", "all_caught"]
+__all__ = [
+    "Mutant",
+    "MUTANTS",
+    "register_mutant",
+    "load_mutants",
+    "run_mutants",
+    "run_control",
+    "MUTANT_MODULES",
+    "all_caught",
+]
 
 #: modules whose import registers mutants (theory-sound, claims-core, claims-regime); absent ones are skipped
 MUTANT_MODULES = ("proofs_checks.mutants_theory", "proofs_checks.mutants_claims", "proofs_checks.mutants_regime")
@@ -118,9 +127,14 @@ def run_control(mutants: list[Mutant], profile: str = "quick", seed: int = 0) ->
     derivations = _theory_statuses() if theory_expected else {}
     bad = [c for c in claim_ids if claims.get(c) != "pass"]
     bad += [dv for dv in sorted(theory_expected) if derivations.get(dv) != "checked"]
-    return {"claims": claims, "derivations": derivations, "passed": not bad, "failed": bad,
-            "claim_seconds": {cid: e["seconds"] for cid, e in entries.items()},
-            "seconds": time.perf_counter() - t0}
+    return {
+        "claims": claims,
+        "derivations": derivations,
+        "passed": not bad,
+        "failed": bad,
+        "claim_seconds": {cid: e["seconds"] for cid, e in entries.items()},
+        "seconds": time.perf_counter() - t0,
+    }
 
 
 def _run_one_mutant(m: Mutant, control: dict, profile: str, seed: int) -> dict:
@@ -155,8 +169,14 @@ def _run_one_mutant(m: Mutant, control: dict, profile: str, seed: int) -> dict:
     return row
 
 
-def run_mutants(names: list[str] | None = None, profile: str = "quick", seed: int = 0, *,
-                control: bool = True, progress: Callable[[dict], None] | None = None) -> list[dict]:
+def run_mutants(
+    names: list[str] | None = None,
+    profile: str = "quick",
+    seed: int = 0,
+    *,
+    control: bool = True,
+    progress: Callable[[dict], None] | None = None,
+) -> list[dict]:
     """Apply each mutant (all registered when ``names`` is None) and record what caught it.
 
     For ``kind="verify"`` the mutant's ``expected`` claims run in-process

@@ -28,7 +28,8 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import sys
-from typing import Any, Callable, Iterator
+from collections.abc import Callable, Iterator
+from typing import Any
 
 import numpy as np
 
@@ -37,12 +38,13 @@ from .mutants import Mutant, register_mutant
 __all__ = ["patch_everywhere", "replace_method"]
 
 SMALL_RHO = 5e-3  # the lenient decodability mutant rejects true vertices below this rho_j
-BAD_BITS = 1e-6   # bits per parameter of the wrong counting bound
+BAD_BITS = 1e-6  # bits per parameter of the wrong counting bound
 
 
 @contextlib.contextmanager
-def patch_everywhere(original: Any, replacement: Any, prefixes: tuple[str, ...] = ("factmlp", "proofs_checks")
-                     ) -> Iterator[None]:
+def patch_everywhere(
+    original: Any, replacement: Any, prefixes: tuple[str, ...] = ("factmlp", "proofs_checks")
+) -> Iterator[None]:
     """Replace every module-level reference to ``original`` in loaded ``prefixes`` modules by ``replacement``.
 
     Catches ``from x import f`` copies as well as the defining module; every
@@ -96,7 +98,9 @@ def _exceeds_bound_patch() -> contextlib.AbstractContextManager:
     default = METHODS["encdec"].default_hidden
     # twice the theory's width: the declared bound is the theory's count, so this exceeds it
     # (doubling the compressed default would stay below that bound)
-    return replace_method("encdec", default_hidden=lambda factset, **o: 2 * default(factset, **{**o, "code_dim": "theory"}))
+    return replace_method(
+        "encdec", default_hidden=lambda factset, **o: 2 * default(factset, **{**o, "code_dim": "theory"})
+    )
 
 
 def _lenient_verifier_patch() -> contextlib.AbstractContextManager:
@@ -107,8 +111,9 @@ def _lenient_verifier_patch() -> contextlib.AbstractContextManager:
     def lenient(mlp, factset, **kwargs):
         rep = real(mlp, factset, **kwargs)
         empty = np.zeros(0, dtype=np.int64)
-        return dataclasses.replace(rep, stored=int(rep.total), certified=True, failing=empty,
-                                   argmax_wrong=empty, undecided=empty)
+        return dataclasses.replace(
+            rep, stored=int(rep.total), certified=True, failing=empty, argmax_wrong=empty, undecided=empty
+        )
 
     return patch_everywhere(real, lenient)
 
@@ -153,24 +158,59 @@ def _no_projection_patch() -> contextlib.AbstractContextManager:
     def forced(fn: Callable) -> Callable:
         def wrapped(factset, *args, **options):
             return fn(factset, *args, **{**options, "code_dim": factset.dim})
+
         return wrapped
 
-    return replace_method("encdec", builder=forced(meth.builder), default_hidden=forced(meth.default_hidden),
-                          param_bound=forced(meth.param_bound))
+    return replace_method(
+        "encdec",
+        builder=forced(meth.builder),
+        default_hidden=forced(meth.default_hidden),
+        param_bound=forced(meth.param_bound),
+    )
 
 
 for _m in (
-    Mutant("claims.encdec_misstores_one_fact", "encdec stores fact 0 as another value (F - 1 of F stored)", "verify",
-           _misstore_patch, ("C3", "C5")),
-    Mutant("claims.encdec_exceeds_declared_bound", "encdec's default width set to twice the theory's width, declared parameter bound unchanged",
-           "verify", _exceeds_bound_patch, ("C3",)),
-    Mutant("claims.lenient_verifier", "verify_storage reports every fact stored", "verify", _lenient_verifier_patch,
-           ("C3", "C5")),
-    Mutant("claims.counting_bound_b_1e-6", "C3's counting bound F log2 N / b with b = 1e-6 bits per parameter", "verify",
-           _bad_bits_patch, ("C3",)),
-    Mutant("claims.decodability_rejects_small_rho", f"decodability declares true vertices with rho_j < {SMALL_RHO} "
-           "non-vertices", "verify", _small_rho_patch, ("C1",)),
-    Mutant("claims.encdec_no_projection", "encdec without the JL projection: code dimension m = d forced", "verify",
-           _no_projection_patch, ("C4",)),
+    Mutant(
+        "claims.encdec_misstores_one_fact",
+        "encdec stores fact 0 as another value (F - 1 of F stored)",
+        "verify",
+        _misstore_patch,
+        ("C3", "C5"),
+    ),
+    Mutant(
+        "claims.encdec_exceeds_declared_bound",
+        "encdec's default width set to twice the theory's width, declared parameter bound unchanged",
+        "verify",
+        _exceeds_bound_patch,
+        ("C3",),
+    ),
+    Mutant(
+        "claims.lenient_verifier",
+        "verify_storage reports every fact stored",
+        "verify",
+        _lenient_verifier_patch,
+        ("C3", "C5"),
+    ),
+    Mutant(
+        "claims.counting_bound_b_1e-6",
+        "C3's counting bound F log2 N / b with b = 1e-6 bits per parameter",
+        "verify",
+        _bad_bits_patch,
+        ("C3",),
+    ),
+    Mutant(
+        "claims.decodability_rejects_small_rho",
+        f"decodability declares true vertices with rho_j < {SMALL_RHO} non-vertices",
+        "verify",
+        _small_rho_patch,
+        ("C1",),
+    ),
+    Mutant(
+        "claims.encdec_no_projection",
+        "encdec without the JL projection: code dimension m = d forced",
+        "verify",
+        _no_projection_patch,
+        ("C4",),
+    ),
 ):
     register_mutant(_m)

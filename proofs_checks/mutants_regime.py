@@ -26,7 +26,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import math
-from typing import Iterator
+from collections.abc import Iterator
 
 import numpy as np
 
@@ -109,13 +109,36 @@ def whitening_disabled() -> Iterator[None]:
         yield
 
 
-REGIME_MUTANTS = tuple(register_mutant(m) for m in (
-    Mutant("encdec_m_equals_d", "encdec without the JL projection: code dimension m = d forced", "verify",
-           encdec_m_equals_d, ("C2", "C4", "C6")),
-    Mutant("encdec_misstores_one_fact", "encdec stores one fact with a wrong value", "verify",
-           encdec_misstores_one_fact, ("C7", "C8")),
-    Mutant("jl_decoder_constant_wrong", "M_DECODER computed with constant 6 instead of 48", "verify",
-           jl_decoder_constant_wrong, ("C6",)),
-    Mutant("whitening_disabled", "encdec whitening is the identity at every strength", "verify",
-           whitening_disabled, ("C10",)),
-))
+REGIME_MUTANTS = tuple(
+    register_mutant(m)
+    for m in (
+        Mutant(
+            "encdec_m_equals_d",
+            "encdec without the JL projection: code dimension m = d forced",
+            "verify",
+            encdec_m_equals_d,
+            ("C2", "C4", "C6"),
+        ),
+        Mutant(
+            "encdec_misstores_one_fact",
+            "encdec stores one fact with a wrong value",
+            "verify",
+            encdec_misstores_one_fact,
+            ("C7", "C8"),
+        ),
+        Mutant(
+            "jl_decoder_constant_wrong",
+            "M_DECODER computed with constant 6 instead of 48",
+            "verify",
+            jl_decoder_constant_wrong,
+            ("C6",),
+        ),
+        Mutant(
+            "whitening_disabled",
+            "encdec whitening is the identity at every strength",
+            "verify",
+            whitening_disabled,
+            ("C10",),
+        ),
+    )
+)

@@ -30,7 +30,8 @@ statement_not_from_steps           the Stirling statement replaced by the true `
 from __future__ import annotations
 
 import contextlib
-from typing import Any, Callable, Iterator
+from collections.abc import Callable, Iterator
+from typing import Any
 
 import sympy as sp
 
@@ -76,8 +77,7 @@ def _m_jl_n_vectors():
     from theory import jl
 
     wrong = jl.M_VEC  # n vectors, not the n(n-1)/2 differences
-    return _swapped((jl, "M_JL", wrong),
-                    (jl, "_m_jl", sp.lambdify((jl.eps, jl.n, jl.delta), wrong, modules="math")))
+    return _swapped((jl, "M_JL", wrong), (jl, "_m_jl", sp.lambdify((jl.eps, jl.n, jl.delta), wrong, modules="math")))
 
 
 def _jl_statement_quarter():
@@ -99,8 +99,14 @@ def _theta_bound_half_domain():
     def edit(dv: Any) -> None:
         idx = next(i for i, st in enumerate(dv.steps) if st.description.startswith("Theta(rho^-2), upper"))
         old_goal = dv.steps[idx].relation()
-        dv.steps[idx] = Inequality("Theta(rho^-2), upper: limit <= 120 b ln2 / rho^2", pc.RATIO_LIMIT, "<=", false_hi,
-                                   subs={rho: 1 / (2 * (1 + u))}, conditions=[rho <= 1])
+        dv.steps[idx] = Inequality(
+            "Theta(rho^-2), upper: limit <= 120 b ln2 / rho^2",
+            pc.RATIO_LIMIT,
+            "<=",
+            false_hi,
+            subs={rho: 1 / (2 * (1 + u))},
+            conditions=[rho <= 1],
+        )
         goals = [sp.Le(pc.RATIO_LIMIT, false_hi) if g == old_goal else g for g in dv.statement.args]
         if sp.Le(pc.RATIO_LIMIT, false_hi) not in goals:
             raise RuntimeError("theta_bound_half_domain: the statement has no conjunct for the upper Theta bound")
@@ -114,8 +120,9 @@ def _induction_match_off_false_stirling():
     from theory.derivation import Induction
     from theory.symbols import F
 
-    return _swapped((Induction, "_increment_matches", lambda self, diff: True),
-                    (counting, "LN_FACT_UPPER", F * sp.log(F) - F + 2))
+    return _swapped(
+        (Induction, "_increment_matches", lambda self, diff: True), (counting, "LN_FACT_UPPER", F * sp.log(F) - F + 2)
+    )
 
 
 def _wrong_silu(kind: str):
@@ -151,16 +158,19 @@ def _counting_bound_doubled():
     from theory import counting
 
     wrong = 2 * counting.MAP_BITS / counting.b
-    return _swapped((counting, "PARAM_LOWER_BOUND", wrong),
-                    (counting, "_plb", sp.lambdify((counting.F, counting.N, counting.b), wrong, modules="math")))
+    return _swapped(
+        (counting, "PARAM_LOWER_BOUND", wrong),
+        (counting, "_plb", sp.lambdify((counting.F, counting.N, counting.b), wrong, modules="math")),
+    )
 
 
 def _decoder_constant_halved():
     from theory import jl
 
     wrong = jl.M_DECODER / 2
-    return _swapped((jl, "M_DECODER", wrong),
-                    (jl, "_m_dec", sp.lambdify((jl.rho, jl.N, jl.delta), wrong, modules="math")))
+    return _swapped(
+        (jl, "M_DECODER", wrong), (jl, "_m_dec", sp.lambdify((jl.rho, jl.N, jl.delta), wrong, modules="math"))
+    )
 
 
 def _statement_not_from_steps():
@@ -169,8 +179,9 @@ def _statement_not_from_steps():
 
     def edit(dv: Any) -> None:
         # true for every integer F >= 1 (F! <= F^F), but none of the steps proves it
-        dv.statement = sp.And(sp.Le(counting.LN_FACT_LOWER, sp.log(sp.factorial(F))),
-                              sp.Le(sp.log(sp.factorial(F)), F * sp.log(F)))
+        dv.statement = sp.And(
+            sp.Le(counting.LN_FACT_LOWER, sp.log(sp.factorial(F))), sp.Le(sp.log(sp.factorial(F)), F * sp.log(F))
+        )
 
     return _swapped((counting, "permutation_bits_derivation", _rebuilt(counting.permutation_bits_derivation, edit)))
 
@@ -179,30 +190,76 @@ _JL_VEC = "JL: n fixed vectors (Dasgupta-Gupta constants)"
 _STIRLING = "counting: bits of a permutation (Stirling bounds)"
 _ACTS = "activations: float and interval evaluators of the one definition"
 
-THEORY_MUTANTS: tuple[Mutant, ...] = tuple(register_mutant(m) if m.name not in MUTANTS else MUTANTS[m.name] for m in (
-    Mutant("theory.m_jl_n_vectors", "M_JL uses n vectors instead of the n(n-1)/2 pairs", "theory",
-           _m_jl_n_vectors, ("JL: n points, all pairwise distances",)),
-    Mutant("theory.jl_statement_quarter", "the JL derivation's statement changed to m >= M_VEC/4 (steps unchanged)",
-           "theory", _jl_statement_quarter, (_JL_VEC,)),
-    Mutant("theory.theta_bound_half_domain",
-           "Theta upper bound replaced by <= 120 b ln2 / rho^2 (false at rho = 1), with a substitution covering only "
-           "rho in (0, 1/2)", "theory", _theta_bound_half_domain,
-           ("params: encoder-decoder ratio to the counting bound, F -> oo",)),
-    Mutant("theory.induction_match_off_false_stirling",
-           "Induction increment-match check disabled and the Stirling upper bound replaced by F ln F - F + 2 (false "
-           "for F >= 9)", "theory", _induction_match_off_false_stirling, (_STIRLING,)),
-    Mutant("theory.interval_silu_wrong", "the interval silu replaced by z/(1+e^z)", "theory",
-           lambda: _wrong_silu("interval"), (_ACTS, "measure zero: encoder full row rank witnesses")),
-    Mutant("theory.float_silu_wrong", "the float silu (factmlp.mlp.activation_fn) replaced by z/(1+e^z)", "theory",
-           lambda: _wrong_silu("float"), (_ACTS,)),
-    Mutant("theory.counting_bound_doubled", "the counting lower bound PARAM_LOWER_BOUND doubled (2 F log2 N / b)",
-           "theory", _counting_bound_doubled, ("counting: parameter lower bound F log2 N / b",)),
-    Mutant("theory.decoder_constant_halved", "M_DECODER with constant 24 instead of 48", "theory",
-           _decoder_constant_halved, ("JL: decoder margin corollary (eps < rho)",)),
-    Mutant("theory.statement_not_from_steps",
-           "the Stirling derivation's statement replaced by the true ln F! <= F ln F, which its steps do not prove",
-           "theory", _statement_not_from_steps, (_STIRLING,)),
-))
+THEORY_MUTANTS: tuple[Mutant, ...] = tuple(
+    register_mutant(m) if m.name not in MUTANTS else MUTANTS[m.name]
+    for m in (
+        Mutant(
+            "theory.m_jl_n_vectors",
+            "M_JL uses n vectors instead of the n(n-1)/2 pairs",
+            "theory",
+            _m_jl_n_vectors,
+            ("JL: n points, all pairwise distances",),
+        ),
+        Mutant(
+            "theory.jl_statement_quarter",
+            "the JL derivation's statement changed to m >= M_VEC/4 (steps unchanged)",
+            "theory",
+            _jl_statement_quarter,
+            (_JL_VEC,),
+        ),
+        Mutant(
+            "theory.theta_bound_half_domain",
+            "Theta upper bound replaced by <= 120 b ln2 / rho^2 (false at rho = 1), with a substitution covering only "
+            "rho in (0, 1/2)",
+            "theory",
+            _theta_bound_half_domain,
+            ("params: encoder-decoder ratio to the counting bound, F -> oo",),
+        ),
+        Mutant(
+            "theory.induction_match_off_false_stirling",
+            "Induction increment-match check disabled and the Stirling upper bound replaced by F ln F - F + 2 (false "
+            "for F >= 9)",
+            "theory",
+            _induction_match_off_false_stirling,
+            (_STIRLING,),
+        ),
+        Mutant(
+            "theory.interval_silu_wrong",
+            "the interval silu replaced by z/(1+e^z)",
+            "theory",
+            lambda: _wrong_silu("interval"),
+            (_ACTS, "measure zero: encoder full row rank witnesses"),
+        ),
+        Mutant(
+            "theory.float_silu_wrong",
+            "the float silu (factmlp.mlp.activation_fn) replaced by z/(1+e^z)",
+            "theory",
+            lambda: _wrong_silu("float"),
+            (_ACTS,),
+        ),
+        Mutant(
+            "theory.counting_bound_doubled",
+            "the counting lower bound PARAM_LOWER_BOUND doubled (2 F log2 N / b)",
+            "theory",
+            _counting_bound_doubled,
+            ("counting: parameter lower bound F log2 N / b",),
+        ),
+        Mutant(
+            "theory.decoder_constant_halved",
+            "M_DECODER with constant 24 instead of 48",
+            "theory",
+            _decoder_constant_halved,
+            ("JL: decoder margin corollary (eps < rho)",),
+        ),
+        Mutant(
+            "theory.statement_not_from_steps",
+            "the Stirling derivation's statement replaced by the true ln F! <= F ln F, which its steps do not prove",
+            "theory",
+            _statement_not_from_steps,
+            (_STIRLING,),
+        ),
+    )
+)
 
 
 def theory_mutants() -> list[Mutant]:

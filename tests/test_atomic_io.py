@@ -111,12 +111,15 @@ def test_read_npz_checks_headers_before_allocating(tmp_path):
         read_npz(tmp_path / "ok.npz", ["b"])
 
 
-@pytest.mark.parametrize("arr", [
-    np.arange(6, dtype=">f8").reshape(2, 3),
-    np.asfortranarray(np.arange(6.0).reshape(2, 3)),
-    np.zeros((0, 3)),
-    np.arange(5, dtype=np.int32),
-])
+@pytest.mark.parametrize(
+    "arr",
+    [
+        np.arange(6, dtype=">f8").reshape(2, 3),
+        np.asfortranarray(np.arange(6.0).reshape(2, 3)),
+        np.zeros((0, 3)),
+        np.arange(5, dtype=np.int32),
+    ],
+)
 def test_read_npz_matches_numpy(tmp_path, arr):
     np.savez_compressed(tmp_path / "c.npz", a=arr)
     got = read_npz(tmp_path / "c.npz", ["a"])["a"]

@@ -22,8 +22,8 @@ from factmlp.errors import InvalidInputError
 from factmlp.families import make_factset
 from factmlp.mlp import GatedMLP
 
-
 # ------------------------------------------------------------ pure search ----
+
 
 @given(lo=st.integers(1, 50), span=st.integers(0, 300), t_off=st.integers(0, 400), start_off=st.integers(0, 400))
 def test_search_finds_threshold_of_monotone_predicate(lo, span, t_off, start_off):
@@ -71,6 +71,7 @@ def test_counting_bound_formula():
 
 # --------------------------------------------------- min_width, fake method ----
 
+
 def quadratic_mlp(factset, hidden, threshold):
     """Width ``hidden`` gated MLP that stores ``factset`` iff hidden >= threshold (>= d^2)."""
     d = factset.dim
@@ -82,7 +83,7 @@ def quadratic_mlp(factset, hidden, threshold):
         gate[np.arange(d * d), a] = 1.0
         up[np.arange(d * d), b] = 1.0
         k = factset.keys
-        phi = (k[:, a] * k[:, b])  # (F, d^2)
+        phi = k[:, a] * k[:, b]  # (F, d^2)
         w, *_ = np.linalg.lstsq(phi, factset.targets, rcond=None)  # (d^2, d)
         down[:, : d * d] = w.T
     return GatedMLP(gate, up, down, activation="identity")
@@ -91,7 +92,7 @@ def quadratic_mlp(factset, hidden, threshold):
 def _builder(factset, hidden, seed=0, *, threshold=None, min_hidden=1, **_):
     if hidden < min_hidden:
         raise InvalidInputError(f"hidden={hidden} is below the structural minimum {min_hidden}")
-    thr = factset.dim ** 2 if threshold is None else threshold
+    thr = factset.dim**2 if threshold is None else threshold
     return quadratic_mlp(factset, hidden, thr + (seed % 2))  # seed moves the threshold by 0 or 1
 
 

@@ -58,8 +58,9 @@ def build_last_wrong(fs, hidden, seed, **options):
 
 def build_random(fs, hidden, seed, **options):
     rng = np.random.default_rng(seed)
-    return GatedMLP(*(rng.standard_normal(s) for s in ((hidden, fs.dim), (hidden, fs.dim), (fs.dim, hidden))),
-                    activation="identity")
+    return GatedMLP(
+        *(rng.standard_normal(s) for s in ((hidden, fs.dim), (hidden, fs.dim), (fs.dim, hidden))), activation="identity"
+    )
 
 
 _calls = itertools.count()
@@ -90,8 +91,9 @@ def register():
 
     def _register(builder, *, guarantee=True, param_bound=_bound, default_hidden=_width):
         name = f"test_suite_{builder.__name__}_{len(names)}"
-        register_method(name, builder, default_hidden=default_hidden, guarantee=guarantee,
-                        param_bound=param_bound, replace=True)
+        register_method(
+            name, builder, default_hidden=default_hidden, guarantee=guarantee, param_bound=param_bound, replace=True
+        )
         names.append(name)
         return name
 
@@ -110,9 +112,16 @@ def test_toy_construction_passes_every_check(register):
     assert report.passed, str(report)
     families = ("spherical", "gaussian", "uniform", "kaiming", "spiked", "condition", "tied")
     expected = [f"storage[{f}]" for f in families] + [
-        "determinism", "bad_input[infeasible:duplicate_values]", "bad_input[infeasible:interior_value]",
-        "bad_input[wrong_type]", "bad_input[hidden=0]", "degenerate[duplicate_keys_conflicting]",
-        "degenerate[keys_in_subspace]", "degenerate[nonfinite]", "params"]
+        "determinism",
+        "bad_input[infeasible:duplicate_values]",
+        "bad_input[infeasible:interior_value]",
+        "bad_input[wrong_type]",
+        "bad_input[hidden=0]",
+        "degenerate[duplicate_keys_conflicting]",
+        "degenerate[keys_in_subspace]",
+        "degenerate[nonfinite]",
+        "params",
+    ]
     assert report.names() == expected
     for f in families:
         assert report[f"storage[{f}]"].outcome == "passed" and report[f"storage[{f}]"].examples == 3
@@ -217,7 +226,7 @@ def test_report_is_reproducible_under_seed(register):
 
 
 # ---- the pytest plugin ----------------------------------------------------------------
-_PLUGIN_TEST = '''
+_PLUGIN_TEST = """
 import pytest
 from hypothesis import given, strategies as st
 from factmlp.testing.plugin import active_profile
@@ -241,11 +250,13 @@ def test_plain(x):
 def test_zz_counts():
     assert active_profile() == PROFILE
     print("COUNTS", COUNT["marked"], COUNT["plain"])
-'''
+"""
 
 
 @pytest.mark.parametrize("ci_env", [None, "true"], ids=["local", "CI=true"])
-@pytest.mark.parametrize("args, seed, profile", [((), 0, "ci"), (("--factmlp-seed=5", "--factmlp-profile=dev"), 5, "dev")])
+@pytest.mark.parametrize(
+    "args, seed, profile", [((), 0, "ci"), (("--factmlp-seed=5", "--factmlp-profile=dev"), 5, "dev")]
+)
 def test_plugin_options_fixtures_and_profile(pytester, monkeypatch, args, seed, profile, ci_env):
     # With CI set, Hypothesis loads its own built-in "ci" profile; the plugin must
     # not replace it (a bare "ci" registration once did, cutting a user's plain

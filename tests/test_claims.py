@@ -104,8 +104,9 @@ def test_slope_interval_against_hand_formula():
 
 
 def test_unchecked_symbolic_side_fails_the_claim():
-    claim = Claim("C99", "probe", lambda: "x", lambda ctx: (True, {}),
-                  symbolic=lambda: {"status": "unchecked", "derivations": []})
+    claim = Claim(
+        "C99", "probe", lambda: "x", lambda ctx: (True, {}), symbolic=lambda: {"status": "unchecked", "derivations": []}
+    )
     assert _run_one(claim, "quick", 0, None)["status"] == "fail"
     ok = Claim("C98", "probe", lambda: "x", lambda ctx: (True, {}), symbolic=lambda: {"status": "checked"})
     assert _run_one(ok, "quick", 0, None)["status"] == "pass"
@@ -116,15 +117,22 @@ def _random_mlp(factset, hidden, seed, **options):
     """Ignores the facts: random weights of the requested width."""
     rng = np.random.default_rng(seed)
     d = factset.dim
-    return GatedMLP(rng.standard_normal((hidden, d)), rng.standard_normal((hidden, d)),
-                    rng.standard_normal((d, hidden)), "silu")
+    return GatedMLP(
+        rng.standard_normal((hidden, d)), rng.standard_normal((hidden, d)), rng.standard_normal((d, hidden)), "silu"
+    )
 
 
 @pytest.fixture
 def broken_method():
-    register_method("broken", _random_mlp, default_hidden=lambda fs, **o: fs.n_facts, guarantee=True,
-                    param_bound=lambda fs, h, **o: 3 * fs.dim * h, description="test only: random MLP",
-                    replace=True)
+    register_method(
+        "broken",
+        _random_mlp,
+        default_hidden=lambda fs, **o: fs.n_facts,
+        guarantee=True,
+        param_bound=lambda fs, h, **o: 3 * fs.dim * h,
+        description="test only: random MLP",
+        replace=True,
+    )
     yield "broken"
     METHODS.pop("broken", None)
 
@@ -220,8 +228,9 @@ def test_missing_dependency_is_not_run_and_not_a_pass(temp_claim, tmp_path):
     summary = json.loads(res.stdout)["summary"]
     assert summary == {"passed": 0, "failed": 0, "not_run": 1, "total": 1, "all_passed": False}
     cert = json.loads((out / "certificate.json").read_text())
-    jsonschema.validate(cert, json.loads(resources.files("factmlp").joinpath(
-        "schemas/certificate.schema.json").read_text()))
+    jsonschema.validate(
+        cert, json.loads(resources.files("factmlp").joinpath("schemas/certificate.schema.json").read_text())
+    )
     assert "not run" in (out / "report.md").read_text()
 
 
@@ -241,7 +250,8 @@ def test_torch_unavailable_inside_run_is_not_run(temp_claim):
 
 
 def test_design_record_copies_the_module_constants():
-    from proofs_checks.claims import c5_rho_predicts_capacity as c5, c9_encdec_vs_gd as c9
+    from proofs_checks.claims import c5_rho_predicts_capacity as c5
+    from proofs_checks.claims import c9_encdec_vs_gd as c9
     from proofs_checks.framework import design_record
 
     d5 = design_record(REGISTRY["C5"])
@@ -330,8 +340,11 @@ def test_verifier_controls_catch_a_lenient_verifier(monkeypatch):
     fs = make_factset("spherical", d=8, facts=16, seed=1)
     assert _common.verifier_controls(fs, seed=2)["ok"]
     real = verify_mod.verify_storage
-    monkeypatch.setattr(verify_mod, "verify_storage",
-                        lambda mlp, f, **k: dataclasses.replace(real(mlp, f, **k), stored=f.n_facts, certified=True))
+    monkeypatch.setattr(
+        verify_mod,
+        "verify_storage",
+        lambda mlp, f, **k: dataclasses.replace(real(mlp, f, **k), stored=f.n_facts, certified=True),
+    )
     assert not _common.verifier_controls(fs, seed=2)["ok"]
 
 

@@ -22,13 +22,26 @@ from proofs_checks.mutants_regime import REGIME_MUTANTS
 
 torch = pytest.importorskip("torch")
 
-_MOD = {"C2": "c2_genericity", "C4": "c4_asymptotic", "C6": "c6_jl", "C7": "c7_recall", "C8": "c8_editing",
-        "C10": "c10_tradeoff"}
+_MOD = {
+    "C2": "c2_genericity",
+    "C4": "c4_asymptotic",
+    "C6": "c6_jl",
+    "C7": "c7_recall",
+    "C8": "c8_editing",
+    "C10": "c10_tradeoff",
+}
 
 #: reduced sizes for the default suite (same keys as each module's SIZES["quick"])
 SMALL = {
-    "C2": {"d": 8, "F": 24, "N": 24, "per_family": 1, "degenerate": 2, "duplicate_pairs": 1,
-           "compressed": {"d": 128, "F": 96, "N": 96, "code_dims": (32,)}},
+    "C2": {
+        "d": 8,
+        "F": 24,
+        "N": 24,
+        "per_family": 1,
+        "degenerate": 2,
+        "duplicate_pairs": 1,
+        "compressed": {"d": 128, "F": 96, "N": 96, "code_dims": (32,)},
+    },
     "C4": {"points": ((16, 32), (32, 64), (64, 128))},
     "C6": {"d": 1024, "N": 16, "delta": 0.05, "eps": 0.5, "trials": 80, "fractions": (0.5, 0.25, 0.125)},
     "C7": {"vocab": 64, "d": 16, "facts": 64},
@@ -67,8 +80,12 @@ def _catches(mutant, cid: str) -> tuple[bool, object]:
 
 
 def test_regime_mutants_registered():
-    assert {m.name for m in REGIME_MUTANTS} == {"encdec_m_equals_d", "encdec_misstores_one_fact",
-                                                "jl_decoder_constant_wrong", "whitening_disabled"}
+    assert {m.name for m in REGIME_MUTANTS} == {
+        "encdec_m_equals_d",
+        "encdec_misstores_one_fact",
+        "jl_decoder_constant_wrong",
+        "whitening_disabled",
+    }
     for m in REGIME_MUTANTS:
         assert MUTANTS[m.name] is m and m.kind == "verify"
         assert set(m.expected) <= set(REGISTRY), m.expected
@@ -81,11 +98,15 @@ def test_patches_restore_the_product():
     before = (encdec.encdec_layout, encdec._theory_code_dim, encdec._whitening, METHODS["encdec"], jl.m_decoder)
     for m in REGIME_MUTANTS:
         with m.patch():
-            during = (encdec.encdec_layout, encdec._theory_code_dim, encdec._whitening, METHODS["encdec"],
-                      jl.m_decoder)
+            during = (encdec.encdec_layout, encdec._theory_code_dim, encdec._whitening, METHODS["encdec"], jl.m_decoder)
             assert during != before, m.name
-        assert (encdec.encdec_layout, encdec._theory_code_dim, encdec._whitening, METHODS["encdec"],
-                jl.m_decoder) == before, m.name
+        assert (
+            encdec.encdec_layout,
+            encdec._theory_code_dim,
+            encdec._whitening,
+            METHODS["encdec"],
+            jl.m_decoder,
+        ) == before, m.name
 
 
 def test_misstore_mutant_really_misstores_exactly_one_fact():
@@ -162,7 +183,8 @@ def test_c8_edit_counts_exact_and_one_loss_is_not_exact():
     after, idx = choose_edits(facts, 0.1, seed=2)
     out = edit_counts(model, facts, after, idx)  # unedited model: keeps every old fact, edits none
     assert out["retained"] == out["unchanged"] == 40 - idx.size and out["edited_ok"] == 0 and not out["exact"]
-    lost = facts.with_objects(np.where(np.arange(40) == int(np.setdiff1d(np.arange(40), idx)[0]),
-                                       (facts.objects + 1) % 32, facts.objects))
+    lost = facts.with_objects(
+        np.where(np.arange(40) == int(np.setdiff1d(np.arange(40), idx)[0]), (facts.objects + 1) % 32, facts.objects)
+    )
     out2 = edit_counts(model, lost, after, idx)
     assert out2["retained"] == out2["unchanged"] - 1

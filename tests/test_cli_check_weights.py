@@ -37,8 +37,13 @@ def test_all_stored_json_exit_0(tmp_path):
     assert res.exit_code == 0, res.output
     out = json.loads(res.output)
     assert list(out) == ["stored", "total", "min_margin", "certified", "failing"]
-    assert out == {"stored": 5, "total": 5, "min_margin": pytest.approx(1 / (1 + np.exp(-1.0)), rel=1e-14),
-                   "certified": True, "failing": []}
+    assert out == {
+        "stored": 5,
+        "total": 5,
+        "min_margin": pytest.approx(1 / (1 + np.exp(-1.0)), rel=1e-14),
+        "certified": True,
+        "failing": [],
+    }
 
 
 def test_not_stored_exit_1_matches_library(tmp_path):
@@ -55,8 +60,12 @@ def test_not_stored_exit_1_matches_library(tmp_path):
 def test_random_mlp_json_matches_library(tmp_path):
     rng = np.random.default_rng(0)
     fs = FactSet(rng.standard_normal((30, 4)), rng.standard_normal((6, 4)), rng.integers(0, 6, 30))
-    mlp = GatedMLP(rng.standard_normal((8, 4)).astype(np.float32), rng.standard_normal((8, 4)).astype(np.float32),
-                   rng.standard_normal((4, 8)).astype(np.float32), "gelu")
+    mlp = GatedMLP(
+        rng.standard_normal((8, 4)).astype(np.float32),
+        rng.standard_normal((8, 4)).astype(np.float32),
+        rng.standard_normal((4, 8)).astype(np.float32),
+        "gelu",
+    )
     fs.save(tmp_path / "fs.npz")
     mlp.save(tmp_path / "w.safetensors")
     res = _run(tmp_path / "fs.npz", tmp_path / "w.safetensors", "--json")

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 
-import numpy as np
 from click.testing import CliRunner
 
 from factmlp.cli import main
@@ -80,8 +79,12 @@ def test_same_inputs_and_seed_give_byte_identical_files(tmp_path):
             assert _run(tmp_path / "fs.npz", "--method", method, "--seed", 5, "--out", p).exit_code in (0, 1)
         assert _sha256(paths[0]) == _sha256(paths[1]), method
     fresh = tmp_path / "fresh.safetensors"  # another interpreter (another hash seed)
-    subprocess.run([sys.executable, "-m", "factmlp", "construct", str(tmp_path / "fs.npz"), "--seed", "5",
-                    "--out", str(fresh)], check=True, capture_output=True, timeout=120)
+    subprocess.run(
+        [sys.executable, "-m", "factmlp", "construct", str(tmp_path / "fs.npz"), "--seed", "5", "--out", str(fresh)],
+        check=True,
+        capture_output=True,
+        timeout=120,
+    )
     assert _sha256(fresh) == _sha256(tmp_path / "encdec0.safetensors")
     other = tmp_path / "seed6.safetensors"
     assert _run(tmp_path / "fs.npz", "--method", "hebbian", "--seed", 6, "--out", other).exit_code in (0, 1)

@@ -6,8 +6,6 @@ import json
 import subprocess
 import sys
 
-import numpy as np
-import pytest
 from click.testing import CliRunner
 
 from factmlp import load_factset, make_factset
@@ -28,8 +26,23 @@ def test_help_lists_commands_and_each_has_help():
 def test_make_factset_json_and_file(tmp_path):
     out = tmp_path / "fs.npz"
     res = CliRunner().invoke(
-        main, ["make-factset", "--family", "spiked", "--d", "8", "--facts", "30", "--values", "20",
-               "--seed", "4", "--out", str(out), "--json"],
+        main,
+        [
+            "make-factset",
+            "--family",
+            "spiked",
+            "--d",
+            "8",
+            "--facts",
+            "30",
+            "--values",
+            "20",
+            "--seed",
+            "4",
+            "--out",
+            str(out),
+            "--json",
+        ],
     )
     assert res.exit_code == 0, res.output
     info = json.loads(res.output)

@@ -23,8 +23,20 @@ pytest.importorskip("distributed")
 
 from factmlp.sweep import TIMING_COLUMNS  # noqa: E402
 
-GRID = ["--families", "spherical,tied", "--d", "4,6", "--alpha", "1/2", "--methods", "hebbian,encdec",
-        "--seeds", "1", "--no-progress", "--json"]
+GRID = [
+    "--families",
+    "spherical,tied",
+    "--d",
+    "4,6",
+    "--alpha",
+    "1/2",
+    "--methods",
+    "hebbian,encdec",
+    "--seeds",
+    "1",
+    "--no-progress",
+    "--json",
+]
 START_TIMEOUT = 60.0
 
 
@@ -35,8 +47,9 @@ def _env() -> dict:
 
 
 def _spawn(args: list[str], log) -> subprocess.Popen:
-    return subprocess.Popen([sys.executable, "-m", "dask", *args], stdout=log, stderr=subprocess.STDOUT,
-                            env=_env(), start_new_session=True)
+    return subprocess.Popen(
+        [sys.executable, "-m", "dask", *args], stdout=log, stderr=subprocess.STDOUT, env=_env(), start_new_session=True
+    )
 
 
 def _stop(procs: list[subprocess.Popen]) -> None:
@@ -71,8 +84,13 @@ def _rows(path) -> list[dict]:
 
 
 def _capacity(out, *extra: str) -> dict:
-    res = subprocess.run([sys.executable, "-m", "factmlp", "capacity", *GRID, "--out", str(out), *extra],
-                         capture_output=True, text=True, env=_env(), timeout=180)
+    res = subprocess.run(
+        [sys.executable, "-m", "factmlp", "capacity", *GRID, "--out", str(out), *extra],
+        capture_output=True,
+        text=True,
+        env=_env(),
+        timeout=180,
+    )
     assert res.returncode == 0, res.stderr
     return json.loads(res.stdout)
 
@@ -85,14 +103,43 @@ def test_capacity_on_a_real_scheduler_and_two_workers_matches_serial(tmp_path):
     procs: list[subprocess.Popen] = []
     with open(log_path, "wb") as log:
         try:
-            procs.append(_spawn(["scheduler", "--host", "127.0.0.1", "--port", "0", "--no-dashboard",
-                                 "--scheduler-file", str(sched_file)], log))
+            procs.append(
+                _spawn(
+                    [
+                        "scheduler",
+                        "--host",
+                        "127.0.0.1",
+                        "--port",
+                        "0",
+                        "--no-dashboard",
+                        "--scheduler-file",
+                        str(sched_file),
+                    ],
+                    log,
+                )
+            )
             address = _address(sched_file, procs[0], log_path)
             assert address.startswith("tcp://127.0.0.1:")
             for i in range(2):
-                procs.append(_spawn(["worker", address, "--nthreads", "1", "--no-nanny", "--no-dashboard",
-                                     "--host", "127.0.0.1", "--name", f"w{i}",
-                                     "--local-directory", str(tmp_path / f"w{i}")], log))
+                procs.append(
+                    _spawn(
+                        [
+                            "worker",
+                            address,
+                            "--nthreads",
+                            "1",
+                            "--no-nanny",
+                            "--no-dashboard",
+                            "--host",
+                            "127.0.0.1",
+                            "--name",
+                            f"w{i}",
+                            "--local-directory",
+                            str(tmp_path / f"w{i}"),
+                        ],
+                        log,
+                    )
+                )
             with Client(address, timeout="20s") as client:
                 client.wait_for_workers(2, timeout=START_TIMEOUT)
                 assert len(client.scheduler_info()["workers"]) == 2

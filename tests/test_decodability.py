@@ -30,7 +30,7 @@ def _indep_check(v: np.ndarray, res, j: int) -> None:
     # lower bound: min over ALL differences at u
     assert np.min(w @ u) >= c["lower"] - 1e-12 or c["lower"] == 0.0
     # upper bound: the weighted combination of the support
-    wl = (v[j] - v[c["support"]])
+    wl = v[j] - v[c["support"]]
     wl = wl / np.linalg.norm(wl, axis=1, keepdims=True)
     assert np.linalg.norm(lam @ wl) <= c["upper"] + 1e-12
     if res.vertex[j]:
@@ -39,6 +39,7 @@ def _indep_check(v: np.ndarray, res, j: int) -> None:
 
 
 # ---- closed forms ------------------------------------------------------------
+
 
 @pytest.mark.parametrize("n", [2, 3, 4, 6, 9])
 def test_regular_simplex_closed_form(n):
@@ -91,8 +92,14 @@ def test_brute_force_angle_sweep_2d(seed, n):
 
 # ---- invariances and range ---------------------------------------------------
 
-@given(seed=st.integers(0, 2**31), n=st.integers(2, 14), d=st.integers(1, 5),
-       scale=st.floats(1e-3, 1e3), shift=st.floats(-10, 10))
+
+@given(
+    seed=st.integers(0, 2**31),
+    n=st.integers(2, 14),
+    d=st.integers(1, 5),
+    scale=st.floats(1e-3, 1e3),
+    shift=st.floats(-10, 10),
+)
 def test_invariance_rotation_translation_scaling(seed, n, d, scale, shift):
     rng = np.random.default_rng(seed)
     v = rng.standard_normal((n, d))
@@ -127,6 +134,7 @@ def test_pruned_solver_large_enough_to_prune():
 
 
 # ---- degenerate values -------------------------------------------------------
+
 
 @given(seed=st.integers(0, 2**31), n=st.integers(4, 12), d=st.integers(2, 4), n_in=st.integers(1, 3))
 def test_vertex_status_agrees_with_lp(seed, n, d, n_in):

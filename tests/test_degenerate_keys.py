@@ -5,7 +5,6 @@ method's own test file."""
 
 from __future__ import annotations
 
-import numpy as np
 import pytest
 
 from factmlp import make_factset
@@ -18,8 +17,11 @@ GUARANTEED = ["encdec", "hebbian", "ntk"]
 
 
 def _with(fs: FactSet, keys=None, values=None, mapping=None) -> FactSet:
-    return FactSet(fs.keys if keys is None else keys, fs.values if values is None else values,
-                   fs.mapping if mapping is None else mapping)
+    return FactSet(
+        fs.keys if keys is None else keys,
+        fs.values if values is None else values,
+        fs.mapping if mapping is None else mapping,
+    )
 
 
 @pytest.mark.parametrize("method", GUARANTEED)

@@ -167,8 +167,17 @@ def test_infeasible_set_raises_before_work():
     assert int(fs.mapping[0]) in exc.value.indices
 
 
-@pytest.mark.parametrize("opts", [{"activation": "tanh"}, {"projection": "fft"}, {"whiten": "yes"}, {"whiten": 1.5},
-                                  {"code_dim": 0}, {"delta": 2.0}])
+@pytest.mark.parametrize(
+    "opts",
+    [
+        {"activation": "tanh"},
+        {"projection": "fft"},
+        {"whiten": "yes"},
+        {"whiten": 1.5},
+        {"code_dim": 0},
+        {"delta": 2.0},
+    ],
+)
 def test_bad_options(opts):
     fs = make_factset("spherical", 4, 10, seed=0)
     with pytest.raises(InvalidInputError):
@@ -192,9 +201,16 @@ def test_gate_slack_widens_default_and_shrinks_weights():
         construct(fs, "encdec", gate_slack=-1)
 
 
-@pytest.mark.parametrize("family,d,facts,values", [("spherical", 8, 32, 32), ("kaiming", 8, 40, 40),
-                                                   ("uniform", 10, 40, 40), ("tied", 8, 40, 64),
-                                                   ("spiked", 12, 48, 96)])
+@pytest.mark.parametrize(
+    "family,d,facts,values",
+    [
+        ("spherical", 8, 32, 32),
+        ("kaiming", 8, 40, 40),
+        ("uniform", 10, 40, 40),
+        ("tied", 8, 40, 64),
+        ("spiked", 12, 48, 96),
+    ],
+)
 def test_default_width_is_below_plain_interpolation(family, d, facts, values):
     """F >= 4 d, generic: the searched code dimension m < d, so 3 d m ceil(F/d) < 3 d F, and every fact is stored.
 

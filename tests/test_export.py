@@ -18,8 +18,13 @@ from factmlp.mlp import ACTIVATIONS, GatedMLP
 
 def _mlp(activation: str, d: int = 6, h: int = 11, seed: int = 0, dtype=np.float64) -> GatedMLP:
     rng = np.random.default_rng(seed)
-    return GatedMLP(rng.standard_normal((h, d)).astype(dtype), rng.standard_normal((h, d)).astype(dtype),
-                    (rng.standard_normal((d, h)) / np.sqrt(h)).astype(dtype), activation, {"method": "test"})
+    return GatedMLP(
+        rng.standard_normal((h, d)).astype(dtype),
+        rng.standard_normal((h, d)).astype(dtype),
+        (rng.standard_normal((d, h)) / np.sqrt(h)).astype(dtype),
+        activation,
+        {"method": "test"},
+    )
 
 
 def test_export_module_is_torch_free():
@@ -124,13 +129,16 @@ def test_cli_export(tmp_path):
     assert np.array_equal(back.up_proj, mlp.up_proj) and back.dtype == np.float32
 
 
-@pytest.mark.parametrize("args", [
-    ["export", "{tmp}/missing.safetensors", "--to", "hf", "{tmp}/o"],   # no such file
-    ["export", "{tmp}/bad.safetensors", "--to", "hf", "{tmp}/o"],       # not safetensors
-    ["export", "{tmp}/w.safetensors", "--to", "onnx", "{tmp}/o"],      # unknown target
-    ["export", "{tmp}/w.safetensors", "{tmp}/o"],                      # --to missing
-    ["export", "{tmp}/w.safetensors", "--to", "hf", "{tmp}/afile"],    # target is a file
-])
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["export", "{tmp}/missing.safetensors", "--to", "hf", "{tmp}/o"],  # no such file
+        ["export", "{tmp}/bad.safetensors", "--to", "hf", "{tmp}/o"],  # not safetensors
+        ["export", "{tmp}/w.safetensors", "--to", "onnx", "{tmp}/o"],  # unknown target
+        ["export", "{tmp}/w.safetensors", "{tmp}/o"],  # --to missing
+        ["export", "{tmp}/w.safetensors", "--to", "hf", "{tmp}/afile"],  # target is a file
+    ],
+)
 def test_cli_export_bad_input_exits_2(tmp_path, args):
     _mlp("silu").save(tmp_path / "w.safetensors")
     (tmp_path / "bad.safetensors").write_bytes(b"not a safetensors file")

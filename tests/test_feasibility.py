@@ -15,8 +15,7 @@ from factmlp.feasibility import check_feasible, is_vertex_lp
 def _values():
     # 0..3: square corners (vertices); 4: centre (inside); 5: duplicate of 1;
     # 6: edge midpoint (inside, on the boundary); 7: interior, unused below
-    return np.array([[0.0, 0.0], [1.0, 0.0], [1.0, 1.0], [0.0, 1.0],
-                     [0.5, 0.5], [1.0, 0.0], [0.5, 0.0], [0.2, 0.3]])
+    return np.array([[0.0, 0.0], [1.0, 0.0], [1.0, 1.0], [0.0, 1.0], [0.5, 0.5], [1.0, 0.0], [0.5, 0.0], [0.2, 0.3]])
 
 
 def _fs(mapping):

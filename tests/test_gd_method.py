@@ -20,8 +20,7 @@ def _run(code: str) -> subprocess.CompletedProcess:
 
 
 def test_import_does_not_import_torch():
-    res = _run("import sys, factmlp.constructions.gd, factmlp.constructions; "
-               "print('torch' in sys.modules)")
+    res = _run("import sys, factmlp.constructions.gd, factmlp.constructions; print('torch' in sys.modules)")
     assert res.returncode == 0, res.stderr
     assert res.stdout.strip() == "False"
 
@@ -78,8 +77,11 @@ def test_shape_counts_and_determinism():
     assert a.params == 3 * 8 * 6 == a.param_bound
     assert a.theory_hidden == gd_default_hidden(fs)
     assert a.info["steps"] <= 30 and a.info["total"] == 24
-    for x, y in ((a.mlp.gate_proj, b.mlp.gate_proj), (a.mlp.up_proj, b.mlp.up_proj),
-                 (a.mlp.down_proj, b.mlp.down_proj)):
+    for x, y in (
+        (a.mlp.gate_proj, b.mlp.gate_proj),
+        (a.mlp.up_proj, b.mlp.up_proj),
+        (a.mlp.down_proj, b.mlp.down_proj),
+    ):
         assert np.array_equal(x, y)
     c = construct(fs, "gd", hidden=6, seed=4, **opts)
     assert not np.array_equal(c.mlp.gate_proj, a.mlp.gate_proj)

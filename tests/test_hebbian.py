@@ -120,8 +120,14 @@ def test_guarantee_follows_the_rank_cap():
     assert not meth.guarantees(small, lam=1e-6)  # the revision's lam biases the fit: no claim
 
 
-CASES = [("spherical", 8, 36, 0), ("gaussian", 8, 30, 1), ("spherical", 12, 64, 2),
-         ("gaussian", 16, 64, 3), ("spherical", 16, 50, 4), ("condition", 8, 16, 11297)]
+CASES = [
+    ("spherical", 8, 36, 0),
+    ("gaussian", 8, 30, 1),
+    ("spherical", 12, 64, 2),
+    ("gaussian", 16, 64, 3),
+    ("spherical", 16, 50, 4),
+    ("condition", 8, 16, 11297),
+]
 
 
 @pytest.mark.parametrize("family, d, F, seed", CASES)
@@ -181,10 +187,18 @@ def test_antipodal_keys_conflict_because_the_features_are_even():
     assert exc.value.indices == [2, 9]
 
 
-@pytest.mark.parametrize("options", [
-    {"readout": "hebb"}, {"targets": "keys"}, {"lam": -1.0}, {"lam": float("nan")}, {"lam": "small"},
-    {"lam": True}, {"ridge": 1e-3},
-])
+@pytest.mark.parametrize(
+    "options",
+    [
+        {"readout": "hebb"},
+        {"targets": "keys"},
+        {"lam": -1.0},
+        {"lam": float("nan")},
+        {"lam": "small"},
+        {"lam": True},
+        {"ridge": 1e-3},
+    ],
+)
 def test_bad_options(options):
     fs = make_factset("spherical", d=8, facts=10, seed=15)
     with pytest.raises(InvalidInputError):

@@ -66,8 +66,10 @@ def test_loss_gradient_matches_finite_differences(blocks):
         eps = 1e-6
         hi = dict(W, **{b: W[b] + eps * E})
         lo = dict(W, **{b: W[b] - eps * E})
-        num = (prob.loss_grad(hi["gate"], hi["up"], hi["down"], ())[0]
-               - prob.loss_grad(lo["gate"], lo["up"], lo["down"], ())[0]) / (2 * eps)
+        num = (
+            prob.loss_grad(hi["gate"], hi["up"], hi["down"], ())[0]
+            - prob.loss_grad(lo["gate"], lo["up"], lo["down"], ())[0]
+        ) / (2 * eps)
         assert num == pytest.approx(float(np.sum(grads[b] * E)), rel=1e-5, abs=1e-8)
 
 

@@ -19,8 +19,14 @@ from proofs_checks import claims as _claims  # noqa: F401
 from proofs_checks.framework import REGISTRY, Claim, _run_one
 from proofs_checks.mutants import MUTANTS, Mutant, all_caught, load_mutants, run_mutants
 
-CORE = ("claims.encdec_misstores_one_fact", "claims.encdec_exceeds_declared_bound", "claims.lenient_verifier",
-        "claims.counting_bound_b_1e-6", "claims.decodability_rejects_small_rho", "claims.encdec_no_projection")
+CORE = (
+    "claims.encdec_misstores_one_fact",
+    "claims.encdec_exceeds_declared_bound",
+    "claims.lenient_verifier",
+    "claims.counting_bound_b_1e-6",
+    "claims.decodability_rejects_small_rho",
+    "claims.encdec_no_projection",
+)
 
 
 def test_registry_holds_the_claims_core_mutants_with_known_claims():
@@ -40,8 +46,13 @@ def _product_state():
     from factmlp.constructions import METHODS
     from proofs_checks.claims import c3_parameter_bound as c3
 
-    return (METHODS["encdec"], verify_mod.verify_storage, sys.modules["factmlp.decodability"].decodability,
-            sys.modules["factmlp.feasibility"].decodability, c3.BITS)
+    return (
+        METHODS["encdec"],
+        verify_mod.verify_storage,
+        sys.modules["factmlp.decodability"].decodability,
+        sys.modules["factmlp.feasibility"].decodability,
+        c3.BITS,
+    )
 
 
 @pytest.mark.parametrize("name", CORE)
@@ -54,8 +65,15 @@ def test_patch_changes_the_product_and_restores_it(name):
     assert all(a is b for a, b in zip(before, _product_state())), name
 
 
-@pytest.mark.parametrize("name", ["claims.encdec_misstores_one_fact", "claims.encdec_exceeds_declared_bound",
-                                  "claims.lenient_verifier", "claims.counting_bound_b_1e-6"])
+@pytest.mark.parametrize(
+    "name",
+    [
+        "claims.encdec_misstores_one_fact",
+        "claims.encdec_exceeds_declared_bound",
+        "claims.lenient_verifier",
+        "claims.counting_bound_b_1e-6",
+    ],
+)
 def test_c3_catches_with_encdec_only(name):
     load_mutants()
     with MUTANTS[name].patch():
@@ -98,8 +116,13 @@ _FLAG = {"broken": False}
 
 @pytest.fixture
 def probe():
-    REGISTRY["C93"] = Claim("C93", "probe", lambda: "x", lambda ctx: (not _FLAG["broken"], {}),
-                            doc="Decision rule: fails while the probe flag is set.")
+    REGISTRY["C93"] = Claim(
+        "C93",
+        "probe",
+        lambda: "x",
+        lambda ctx: (not _FLAG["broken"], {}),
+        doc="Decision rule: fails while the probe flag is set.",
+    )
 
     @contextlib.contextmanager
     def breaks():

@@ -11,8 +11,8 @@ from factmlp.constructions.ntk import kernel_apply
 from factmlp.constructions.registry import feasibility
 from factmlp.errors import ConvergenceError, DegenerateKeysError, InvalidInputError
 from factmlp.factset import FactSet
-from factmlp.testing import float_margins
 from factmlp.mlp import activation_fn
+from factmlp.testing import float_margins
 from theory.measure_zero import ntk_system_matrix
 
 
@@ -55,8 +55,9 @@ def test_kernel_operator_matches_the_system_matrix():
     S = activation_fn("gelu")(K @ G.T)
     Phi = ntk_system_matrix(K, G, D, "gelu")
     Y = rng.standard_normal((F, d))
-    np.testing.assert_allclose(kernel_apply(Y, S, D, K @ K.T).ravel(), Phi @ (Phi.T @ Y.ravel()),
-                               rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(
+        kernel_apply(Y, S, D, K @ K.T).ravel(), Phi @ (Phi.T @ Y.ravel()), rtol=1e-10, atol=1e-12
+    )
 
 
 @pytest.mark.parametrize("activation", ["silu", "gelu", "relu"])
@@ -96,8 +97,13 @@ def test_guarantee_by_activation():
     assert not meth.guarantees(fs, activation="relu") and not meth.guarantees(fs, activation="identity")
 
 
-CASES = [("spherical", 8, 40, 0, "silu"), ("gaussian", 12, 40, 1, "silu"), ("spherical", 12, 64, 2, "gelu"),
-         ("gaussian", 16, 48, 3, "gelu"), ("spherical", 16, 64, 4, "silu")]
+CASES = [
+    ("spherical", 8, 40, 0, "silu"),
+    ("gaussian", 12, 40, 1, "silu"),
+    ("spherical", 12, 64, 2, "gelu"),
+    ("gaussian", 16, 48, 3, "gelu"),
+    ("spherical", 16, 64, 4, "silu"),
+]
 
 
 @pytest.mark.parametrize("family, d, F, seed, activation", CASES)
@@ -184,10 +190,19 @@ def test_consistent_duplicate_keys_share_one_equation():
     assert c.info["distinct_keys"] == 23
 
 
-@pytest.mark.parametrize("options", [
-    {"activation": "tanh"}, {"dense_max": -1}, {"dense_max": 1.5}, {"rtol": 0}, {"tol": float("inf")},
-    {"lam": -1e-3}, {"maxiter": "many"}, {"solver": "cg"},
-])
+@pytest.mark.parametrize(
+    "options",
+    [
+        {"activation": "tanh"},
+        {"dense_max": -1},
+        {"dense_max": 1.5},
+        {"rtol": 0},
+        {"tol": float("inf")},
+        {"lam": -1e-3},
+        {"maxiter": "many"},
+        {"solver": "cg"},
+    ],
+)
 def test_bad_options(options):
     fs = make_factset("spherical", d=8, facts=10, seed=16)
     with pytest.raises(InvalidInputError):
@@ -196,7 +211,8 @@ def test_bad_options(options):
 
 @pytest.mark.parametrize("n, block", [(40, 7), (33, 33), (50, 64), (64, 16)])
 def test_blocked_cholesky_matches_lapack(n, block):
-    from factmlp._linalg import cho_solve_blocked as _cho_solve_blocked, cholesky_blocked as _cholesky_blocked
+    from factmlp._linalg import cho_solve_blocked as _cho_solve_blocked
+    from factmlp._linalg import cholesky_blocked as _cholesky_blocked
 
     rng = np.random.default_rng(n)
     B = rng.standard_normal((n, n + 2))

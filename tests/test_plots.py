@@ -31,15 +31,38 @@ def _rows():
                 for method, h in (("encdec", F // 2 + 1), ("gd", F // 4 + 1)):
                     for seed in (0, 1):
                         params = 3 * d * (h + seed)
-                        rows.append({
-                            "family": fam, "d": d, "alpha": alpha, "F": F, "N": F, "method": method,
-                            "seed": seed, "h_star": h + seed, "params": params,
-                            "facts_per_param": F / params, "bits_per_param": F * math.log2(F) / params,
-                            "ratio_counting": params / (F * math.log2(F) / 32), "rho": rho,
-                            "status": "ok", "seconds": 0.1,
-                        })
-    rows.append({"family": "spherical", "d": 8, "alpha": "1", "F": 64, "N": 64, "method": "gd", "seed": 0,
-                 "status": "not_found", "facts_per_param": "nan"})
+                        rows.append(
+                            {
+                                "family": fam,
+                                "d": d,
+                                "alpha": alpha,
+                                "F": F,
+                                "N": F,
+                                "method": method,
+                                "seed": seed,
+                                "h_star": h + seed,
+                                "params": params,
+                                "facts_per_param": F / params,
+                                "bits_per_param": F * math.log2(F) / params,
+                                "ratio_counting": params / (F * math.log2(F) / 32),
+                                "rho": rho,
+                                "status": "ok",
+                                "seconds": 0.1,
+                            }
+                        )
+    rows.append(
+        {
+            "family": "spherical",
+            "d": 8,
+            "alpha": "1",
+            "F": 64,
+            "N": 64,
+            "method": "gd",
+            "seed": 0,
+            "status": "not_found",
+            "facts_per_param": "nan",
+        }
+    )
     return rows
 
 
@@ -83,8 +106,15 @@ def test_counting_bound_lines_and_points(tmp_path):
         x, y = series[f"encdec, d = {d}"].lines[0].get_data()
         assert len(x) == 2
         for xx, yy in zip(x, y):
-            vals = [r["facts_per_param"] for r in rows if r["family"] == fam and r["method"] == "encdec"
-                    and r["d"] == d and r["F"] == xx and r["status"] == "ok"]
+            vals = [
+                r["facts_per_param"]
+                for r in rows
+                if r["family"] == fam
+                and r["method"] == "encdec"
+                and r["d"] == d
+                and r["F"] == xx
+                and r["status"] == "ok"
+            ]
             assert len(vals) == 2 and yy == pytest.approx(sum(vals) / 2)
     for fig in figs.values():
         plt.close(fig)

@@ -21,16 +21,28 @@ from factmlp.testing import fact_sets
 TINY = {"rounds": 1, "inner_iters": 30, "joint_iters": 60}
 
 
-@settings(max_examples=12, deadline=None, derandomize=True,
-          suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
-@given(fs=fact_sets(d=st.integers(3, 6), facts=st.integers(4, 14), min_rho=1e-3),
-       hidden=st.integers(1, 4), wseed=st.integers(0, 2**16), scale=st.sampled_from([0.3, 1.0, 3.0]),
-       act=st.sampled_from(["silu", "relu", "identity"]))
+@settings(
+    max_examples=12,
+    deadline=None,
+    derandomize=True,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
+)
+@given(
+    fs=fact_sets(d=st.integers(3, 6), facts=st.integers(4, 14), min_rho=1e-3),
+    hidden=st.integers(1, 4),
+    wseed=st.integers(0, 2**16),
+    scale=st.sampled_from([0.3, 1.0, 3.0]),
+    act=st.sampled_from(["silu", "relu", "identity"]),
+)
 def test_polish_never_uncertifies_a_certified_fact(fs, hidden, wseed, scale, act):
     rng = np.random.default_rng(wseed)
     d = fs.dim
-    mlp = GatedMLP(scale * rng.standard_normal((hidden, d)), scale * rng.standard_normal((hidden, d)),
-                   scale * rng.standard_normal((d, hidden)), act)
+    mlp = GatedMLP(
+        scale * rng.standard_normal((hidden, d)),
+        scale * rng.standard_normal((hidden, d)),
+        scale * rng.standard_normal((d, hidden)),
+        act,
+    )
     before = certified_set(verify_storage(mlp, fs))
     out, report = polish(mlp, fs, seed=0, **TINY)
     after = certified_set(verify_storage(out, fs))
@@ -82,8 +94,21 @@ def test_cli_construct_polish(tmp_path):
     fs = make_factset("spherical", d=16, facts=128, seed=3)
     fs.save(tmp_path / "fs.npz")
     out = tmp_path / "w.safetensors"
-    res = CliRunner().invoke(main, ["construct", str(tmp_path / "fs.npz"), "--method", "hebbian", "--hidden", "40",
-                                    "--polish", "--out", str(out), "--json"])
+    res = CliRunner().invoke(
+        main,
+        [
+            "construct",
+            str(tmp_path / "fs.npz"),
+            "--method",
+            "hebbian",
+            "--hidden",
+            "40",
+            "--polish",
+            "--out",
+            str(out),
+            "--json",
+        ],
+    )
     assert res.exit_code == 0, res.output
     doc = json.loads(res.output)
     assert doc["polish"]["stored_before"] < doc["polish"]["stored_after"] == doc["stored"] == 128

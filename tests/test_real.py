@@ -32,8 +32,9 @@ def ckpt(tmp_path):
     rng = np.random.default_rng(3)
     E = rng.standard_normal((40, 6)).astype(np.float32)
     path = tmp_path / "model.safetensors"
-    save_file({"emb": E, "bias": np.zeros(6, np.float32), "ids": np.arange(12, dtype=np.int64).reshape(3, 4)},
-              str(path))
+    save_file(
+        {"emb": E, "bias": np.zeros(6, np.float32), "ids": np.arange(12, dtype=np.int64).reshape(3, 4)}, str(path)
+    )
     return path, E.astype(np.float64)
 
 
@@ -194,11 +195,29 @@ def test_vertex_screen_is_sound_against_the_lp():
 
 # ----------------------------------------------------------------- CLI ----
 
+
 def test_cli_from_embeddings_is_one_command(ckpt, tmp_path):
     path, E = ckpt
     out = tmp_path / "fs.npz"
-    res = CliRunner().invoke(main, ["make-factset", "--from-embeddings", str(path), "--tensor", "emb",
-                                    "--facts", "8", "--values-count", "10", "--seed", "2", "--out", str(out), "--json"])
+    res = CliRunner().invoke(
+        main,
+        [
+            "make-factset",
+            "--from-embeddings",
+            str(path),
+            "--tensor",
+            "emb",
+            "--facts",
+            "8",
+            "--values-count",
+            "10",
+            "--seed",
+            "2",
+            "--out",
+            str(out),
+            "--json",
+        ],
+    )
     assert res.exit_code == 0, res.output
     info = json.loads(res.output)
     fs = factmlp.load_factset(out)
@@ -206,14 +225,42 @@ def test_cli_from_embeddings_is_one_command(ckpt, tmp_path):
     assert fs == factmlp.factset_from_embeddings(path, "emb", facts=8, values_count=10, seed=2)
     mp = tmp_path / "map.txt"
     mp.write_text("1 2\n3 4\n")
-    res = CliRunner().invoke(main, ["make-factset", "--from-embeddings", str(path), "--tensor", "emb",
-                                    "--map", str(mp), "--values", "4,2,9", "--out", str(out)])
+    res = CliRunner().invoke(
+        main,
+        [
+            "make-factset",
+            "--from-embeddings",
+            str(path),
+            "--tensor",
+            "emb",
+            "--map",
+            str(mp),
+            "--values",
+            "4,2,9",
+            "--out",
+            str(out),
+        ],
+    )
     assert res.exit_code == 0, res.output
     fs = factmlp.load_factset(out)
     np.testing.assert_array_equal(fs.keys, E[[1, 3]])
     np.testing.assert_array_equal(fs.targets, E[[2, 4]])
-    res = CliRunner().invoke(main, ["make-factset", "--from-embeddings", str(path), "--tensor", "emb",
-                                    "--keys", "0,1,2", "--values", "3,4,5", "--out", str(out)])
+    res = CliRunner().invoke(
+        main,
+        [
+            "make-factset",
+            "--from-embeddings",
+            str(path),
+            "--tensor",
+            "emb",
+            "--keys",
+            "0,1,2",
+            "--values",
+            "3,4,5",
+            "--out",
+            str(out),
+        ],
+    )
     assert res.exit_code == 0, res.output
     np.testing.assert_array_equal(factmlp.load_factset(out).keys, E[[0, 1, 2]])
 
@@ -248,6 +295,7 @@ def test_cli_synthetic_values_still_a_count(tmp_path):
 
 
 # -------------------------------------------------------------- MiniLM ----
+
 
 @pytest.fixture(scope="module")
 def minilm(tmp_path_factory):

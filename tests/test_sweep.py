@@ -82,6 +82,7 @@ def _strip(rows):
 
 # ---------------------------------------------------------------- configs ----
 
+
 def test_fractions_and_facts():
     assert parse_fraction("1/32") == Fraction(1, 32)
     assert parse_fraction("0.25") == Fraction(1, 4)
@@ -109,6 +110,7 @@ def test_grid_configs_and_hash():
 
 
 # --------------------------------------------------------- serial + cache ----
+
 
 def test_serial_sweep_cache_and_resume(fake, tmp_path):
     out = str(tmp_path / "res")
@@ -165,6 +167,7 @@ def test_factset_files(fake, tmp_path):
 
 # ------------------------------------------------------------------- dask ----
 
+
 def test_dask_local_cluster_matches_serial(fake, tmp_path):
     pytest.importorskip("dask.distributed")
     from dask.distributed import Client, LocalCluster
@@ -180,6 +183,7 @@ def test_dask_local_cluster_matches_serial(fake, tmp_path):
 
 
 # -------------------------------------------------------------------- CLI ----
+
 
 def _cli():
     from factmlp.cli import main
@@ -197,8 +201,9 @@ def _cli():
     ],
 )
 def test_cli_bad_input_exit_2(fake, tmp_path, args, message):
-    res = CliRunner().invoke(_cli(), ["capacity", "--out", str(tmp_path / "o"), "--d", "4", "--methods", FAKE,
-                                      "--no-progress", *args])
+    res = CliRunner().invoke(
+        _cli(), ["capacity", "--out", str(tmp_path / "o"), "--d", "4", "--methods", FAKE, "--no-progress", *args]
+    )
     assert res.exit_code == 2, res.output
     err = res.stderr if hasattr(res, "stderr") else res.output
     assert message in err and len(err.strip().splitlines()) == 1
@@ -207,9 +212,27 @@ def test_cli_bad_input_exit_2(fake, tmp_path, args, message):
 def test_cli_capacity_and_plot(fake, tmp_path):
     pytest.importorskip("matplotlib")
     out = tmp_path / "o"
-    res = CliRunner().invoke(_cli(), ["capacity", "--families", "spherical,tied", "--d", "3,4",
-                                      "--alpha", "1/4,1/2", "--methods", FAKE, "--seeds", "1", "--preload", MODULE,
-                                      "--out", str(out), "--json"])
+    res = CliRunner().invoke(
+        _cli(),
+        [
+            "capacity",
+            "--families",
+            "spherical,tied",
+            "--d",
+            "3,4",
+            "--alpha",
+            "1/4,1/2",
+            "--methods",
+            FAKE,
+            "--seeds",
+            "1",
+            "--preload",
+            MODULE,
+            "--out",
+            str(out),
+            "--json",
+        ],
+    )
     assert res.exit_code == 0, res.output
     summary = json.loads(res.stdout)
     assert summary["runs"] == 8 and summary["ok"] == 8 and summary["ran"] == 8

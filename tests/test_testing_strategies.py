@@ -65,8 +65,14 @@ def test_fact_sets_sizes_and_family(data):
 
 
 @FEW
-@given(fact_sets(family=st.sampled_from(["spherical", "gaussian"]), d=st.integers(3, 6),
-                 facts=st.integers(2, 12), dtype=np.float32))
+@given(
+    fact_sets(
+        family=st.sampled_from(["spherical", "gaussian"]),
+        d=st.integers(3, 6),
+        facts=st.integers(2, 12),
+        dtype=np.float32,
+    )
+)
 def test_fact_sets_default_values_and_dtype(fs):
     assert fs.n_values == max(fs.n_facts, 2)
     assert fs.keys.dtype == fs.values.dtype == np.float32

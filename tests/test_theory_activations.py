@@ -44,8 +44,9 @@ def test_unknown_activation_is_rejected():
 
 
 @settings(max_examples=25, deadline=None)
-@given(st.sampled_from(["silu", "gelu", "relu", "identity"]),
-       st.floats(min_value=-60.0, max_value=60.0, allow_nan=False))
+@given(
+    st.sampled_from(["silu", "gelu", "relu", "identity"]), st.floats(min_value=-60.0, max_value=60.0, allow_nan=False)
+)
 def test_interval_encloses_definition_and_float(name, z):
     step = IntervalEnclosesDefinition(name, points=(z,), prec=120)
     assert step.check().status == "proved"
@@ -55,8 +56,9 @@ def test_a_wrong_interval_silu_is_caught(monkeypatch):
     from mpmath import iv
 
     orig = acts.interval_fn
-    monkeypatch.setattr(acts, "interval_fn",
-                        lambda name: (lambda z: z / (1 + iv.exp(z))) if name == "silu" else orig(name))
+    monkeypatch.setattr(
+        acts, "interval_fn", lambda name: (lambda z: z / (1 + iv.exp(z))) if name == "silu" else orig(name)
+    )
     res = IntervalEnclosesDefinition("silu").check()
     assert res.status == "failed" and "outside the interval enclosure" in res.detail
 

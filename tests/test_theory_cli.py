@@ -52,8 +52,9 @@ def test_theory_exits_1_when_a_derivation_is_unchecked(monkeypatch):
     from theory.symbols import x
 
     # a true step SymPy cannot decide: the derivation is unchecked, and `factmlp theory` must not exit 0
-    undecided = Derivation("undecided", sp.Ge(x * sp.log(x), x - 1), [x], "",
-                           [Inequality("x log x >= x - 1", x * sp.log(x), ">=", x - 1)])
+    undecided = Derivation(
+        "undecided", sp.Ge(x * sp.log(x), x - 1), [x], "", [Inequality("x log x >= x - 1", x * sp.log(x), ">=", x - 1)]
+    )
     monkeypatch.setattr(reg, "all_derivations", lambda: [undecided])
     res = CliRunner().invoke(main, ["theory", "--json"])
     assert res.exit_code == 1

@@ -16,9 +16,13 @@ from theory.symbols import F, N, delta, eps, m, n, rho
 def test_every_derivation_checks():
     ders = all_derivations()
     assert len(ders) >= 12
-    bad = {dv.name: [(s.description, r.status, r.detail) for s, r in zip(dv.steps, dv.step_results)
-                     if r.status != "proved"]
-           for dv in ders if dv.check() != "checked"}
+    bad = {
+        dv.name: [
+            (s.description, r.status, r.detail) for s, r in zip(dv.steps, dv.step_results) if r.status != "proved"
+        ]
+        for dv in ders
+        if dv.check() != "checked"
+    }
     assert bad == {}
 
 
@@ -102,6 +106,9 @@ def test_mutation_witness_rank():
 
 @pytest.mark.parametrize("name", ["map", "perm", "plb"])
 def test_counting_derivations_individually(name):
-    dv = {"map": counting.map_bits_derivation, "perm": counting.permutation_bits_derivation,
-          "plb": counting.param_lower_bound_derivation}[name]()
+    dv = {
+        "map": counting.map_bits_derivation,
+        "perm": counting.permutation_bits_derivation,
+        "plb": counting.param_lower_bound_derivation,
+    }[name]()
     assert dv.check() == "checked"

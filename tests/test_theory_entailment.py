@@ -19,8 +19,9 @@ from theory.symbols import F, eps, rho, u, x, y
 
 
 def _der(statement, *steps, domain=()):
-    return Derivation(name="t", statement=statement, symbols=[x], assumptions="", steps=list(steps),
-                      domain=list(domain))
+    return Derivation(
+        name="t", statement=statement, symbols=[x], assumptions="", steps=list(steps), domain=list(domain)
+    )
 
 
 def test_statement_must_be_a_step_relation_or_follow_from_them():
@@ -66,8 +67,9 @@ def test_step_conditions_must_be_hypotheses_or_domain():
     assert _der(goal, step, domain=[x <= 5]).check() == "checked"
     assert _der(sp.Implies(x <= 6, goal), step).check() == "unchecked"  # a weaker hypothesis does not discharge it
     # a false statement whose step needs an unstated condition: the statement falsifier fails it
-    pos = Inequality("eps < rho => rho - eps > 0", 0, "<", rho - eps, subs={eps: rho * u / (1 + u)},
-                     conditions=[eps < rho])
+    pos = Inequality(
+        "eps < rho => rho - eps > 0", 0, "<", rho - eps, subs={eps: rho * u / (1 + u)}, conditions=[eps < rho]
+    )
     dv = _der(sp.Lt(0, rho - eps), pos)
     assert dv.check() == "failed" and dv.statement_result["counterexample"] is not None
     assert _der(sp.Implies(eps < rho, sp.Lt(0, rho - eps)), pos).check() == "checked"
@@ -108,8 +110,17 @@ def test_statement_falsifier_runs_after_a_proof():
 def test_induction_without_the_increment_match_is_caught_by_the_falsifier(monkeypatch):
     inc = Monotone("ln(1+y) >= y/(1+y)", sp.log(1 + y), ">=", y / (1 + y), var=y)
     false_upper = F * sp.log(F) - F + 2  # ln F! exceeds it for F >= 9; base case F = 1 holds
-    step = Induction("false upper bound", sp.log(sp.factorial(F)), "<=", false_upper, var=F, n0=1,
-                     increment=inc, increment_subs={y: 1 / (F + 1)}, increment_factor=F + 2)
+    step = Induction(
+        "false upper bound",
+        sp.log(sp.factorial(F)),
+        "<=",
+        false_upper,
+        var=F,
+        n0=1,
+        increment=inc,
+        increment_subs={y: 1 / (F + 1)},
+        increment_factor=F + 2,
+    )
     assert step.check().status in ("failed", "unchecked")
     monkeypatch.setattr(Induction, "_increment_matches", lambda self, diff: True)
     assert step.check().status == "failed"

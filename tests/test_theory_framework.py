@@ -26,8 +26,9 @@ def test_equality_proved_and_failed():
 
 
 def test_inequality_sign_with_reparametrization():
-    ok = Inequality("eps < rho => rho - eps > 0", 0, "<", rho - eps, subs={eps: rho * u / (1 + u)},
-                    conditions=[eps < rho])
+    ok = Inequality(
+        "eps < rho => rho - eps > 0", 0, "<", rho - eps, subs={eps: rho * u / (1 + u)}, conditions=[eps < rho]
+    )
     assert ok.check().status == "proved"
     # the same reparametrization without the condition: the original relation is false (eps > rho), and the
     # falsifier on the unsubstituted relation must say so although the substituted form is positive
@@ -47,8 +48,13 @@ def test_unprovable_true_step_is_unchecked_not_passed():
 
 def test_monotone_and_mutation():
     assert Monotone("ln(1+x) <= x", x, ">=", sp.log(1 + x), var=x).check().status == "proved"
-    wrong = Monotone("eps - ln(1+eps) >= eps^2/2 - eps^3/4 (false near 0)",
-                     eps - sp.log(1 + eps), ">=", eps**2 / 2 - eps**3 / 4, var=eps)
+    wrong = Monotone(
+        "eps - ln(1+eps) >= eps^2/2 - eps^3/4 (false near 0)",
+        eps - sp.log(1 + eps),
+        ">=",
+        eps**2 / 2 - eps**3 / 4,
+        var=eps,
+    )
     assert wrong.check().status == "failed"
 
 
@@ -66,8 +72,17 @@ def test_exact_at_needs_exhaustive_for_proof():
 
 def test_induction_base_failure():
     inc = Monotone("ln(1+y) >= y/(1+y)", sp.log(1 + y), ">=", y / (1 + y), var=y)
-    bad = Induction("wrong upper bound", sp.log(sp.factorial(F)), "<=", (F + 1) * sp.log(F + 1) - F - 1,
-                    var=F, n0=1, increment=inc, increment_subs={y: 1 / (F + 1)}, increment_factor=F + 2)
+    bad = Induction(
+        "wrong upper bound",
+        sp.log(sp.factorial(F)),
+        "<=",
+        (F + 1) * sp.log(F + 1) - F - 1,
+        var=F,
+        n0=1,
+        increment=inc,
+        increment_subs={y: 1 / (F + 1)},
+        increment_factor=F + 2,
+    )
     assert bad.check().status == "failed"
 
 

@@ -26,11 +26,13 @@ def test_ntk_and_hebbian_numeric_match_symbolic():
     rat = lambda r, c: sp.Matrix(r, c, [sp.Rational(int(v), 3) for v in rng.integers(-5, 6, r * c)])
     K, G, D = rat(3, 2), rat(4, 2), rat(2, 4)
     f = lambda M: np.array(M.tolist(), dtype=float)
-    np.testing.assert_allclose(mz.ntk_system_matrix(f(K), f(G), f(D), "relu"),
-                               f(mz.ntk_system_matrix_symbolic(K, G, D, "relu")), atol=1e-12)
+    np.testing.assert_allclose(
+        mz.ntk_system_matrix(f(K), f(G), f(D), "relu"), f(mz.ntk_system_matrix_symbolic(K, G, D, "relu")), atol=1e-12
+    )
     A0, A1 = rat(5, 2), rat(5, 2)
-    np.testing.assert_allclose(mz.hebbian_system_matrix(f(K), f(A0), f(A1)),
-                               f(mz.hebbian_system_matrix_symbolic(K, A0, A1)), atol=1e-12)
+    np.testing.assert_allclose(
+        mz.hebbian_system_matrix(f(K), f(A0), f(A1)), f(mz.hebbian_system_matrix_symbolic(K, A0, A1)), atol=1e-12
+    )
 
 
 def test_shape_errors():
@@ -38,8 +40,9 @@ def test_shape_errors():
         mz.system_matrix(np.ones((3, 2)), np.ones((2, 3)))
 
 
-@pytest.mark.parametrize("Fn,dn,rn,act", [(6, 3, 2, "identity"), (5, 3, 2, "identity"), (12, 4, 3, "relu"),
-                                          (9, 3, 3, "relu")])
+@pytest.mark.parametrize(
+    "Fn,dn,rn,act", [(6, 3, 2, "identity"), (5, 3, 2, "identity"), (12, 4, 3, "relu"), (9, 3, 3, "relu")]
+)
 def test_rational_witness_exact_and_full_rank(Fn, dn, rn, act):
     wit = mz.rational_witness(Fn, dn, rn, act, seed=Fn * 7 + dn)
     assert all(v.is_Rational for v in wit["keys"]) and all(v.is_Rational for v in wit["gates"])

@@ -19,15 +19,20 @@ from theory.symbols import F, N, b, d, delta, eps, h, m, n, rho
 @given(st.integers(1, 5000), st.integers(2, 5000), st.sampled_from([0.5, 1.0, 2.0, 3.3]))
 def test_counting_twins(f, nv, bb):
     assert math.isclose(counting.map_bits(f, nv), float(counting.MAP_BITS.subs({F: f, N: nv})), rel_tol=1e-12)
-    assert math.isclose(counting.param_lower_bound(f, nv, bb),
-                        float(counting.PARAM_LOWER_BOUND.subs({F: f, N: nv, b: sp.nsimplify(bb)})), rel_tol=1e-12)
+    assert math.isclose(
+        counting.param_lower_bound(f, nv, bb),
+        float(counting.PARAM_LOWER_BOUND.subs({F: f, N: nv, b: sp.nsimplify(bb)})),
+        rel_tol=1e-12,
+    )
     lo, hi = counting.permutation_bits_bounds(f)
     exact = counting.permutation_bits(f)
     assert lo <= exact * (1 + 1e-12) and exact <= hi * (1 + 1e-12)
     assert math.isclose(exact, math.lgamma(f + 1) / math.log(2), rel_tol=1e-9, abs_tol=1e-12)
 
 
-@given(st.sampled_from(["1/10", "1/4", "1/2", "9/10"]), st.integers(2, 10**6), st.sampled_from(["1/100", "1/10", "1/2"]))
+@given(
+    st.sampled_from(["1/10", "1/4", "1/2", "9/10"]), st.integers(2, 10**6), st.sampled_from(["1/100", "1/10", "1/2"])
+)
 def test_jl_twins(e, k, dl):
     e, dl = sp.Rational(e), sp.Rational(dl)
     assert jl.m_vec(float(e), k, float(dl)) == int(sp.ceiling(jl.M_VEC.subs({eps: e, n: k, delta: dl})))

@@ -109,7 +109,7 @@ def test_attention_is_causal(setup):
 def test_stored_factset_gives_full_recall(setup):
     model, facts, fs = setup
     mlp = _interpolating_mlp(fs)
-    margins = (mlp(fs.keys) @ fs.values.T)
+    margins = mlp(fs.keys) @ fs.values.T
     own = margins[np.arange(F), fs.mapping]
     margins[np.arange(F), fs.mapping] = -np.inf
     assert (own - margins.max(axis=1) > 0).all()  # the MLP stores the fact set ...
@@ -179,8 +179,9 @@ def test_encdec_recall_in_the_model(setup):
 def test_lipschitz_bounds_bracket_finite_differences(activation):
     rng = np.random.default_rng(5)
     d, h = 6, 9
-    mlp = GatedMLP(rng.standard_normal((h, d)), rng.standard_normal((h, d)),
-                   rng.standard_normal((d, h)) / 3, activation)
+    mlp = GatedMLP(
+        rng.standard_normal((h, d)), rng.standard_normal((h, d)), rng.standard_normal((d, h)) / 3, activation
+    )
     keys = rng.standard_normal((20, d))
     b = lipschitz_bounds(mlp, keys)
     assert 0 < b["lower"] <= b["upper"]

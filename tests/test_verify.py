@@ -32,7 +32,11 @@ def _exact_margins(mlp: GatedMLP, fs: FactSet) -> list[Fraction]:
     """True margins in Fraction arithmetic (identity / relu only), written independently."""
     assert mlp.activation in ("identity", "relu")
     fr = np.vectorize(Fraction, otypes=[object])
-    g, u, dn = fr(np.asarray(mlp.gate_proj, float)), fr(np.asarray(mlp.up_proj, float)), fr(np.asarray(mlp.down_proj, float))
+    g, u, dn = (
+        fr(np.asarray(mlp.gate_proj, float)),
+        fr(np.asarray(mlp.up_proj, float)),
+        fr(np.asarray(mlp.down_proj, float)),
+    )
     keys, vals = fr(np.asarray(fs.keys, float)), fr(np.asarray(fs.values, float))
     out = []
     for i in range(fs.n_facts):
@@ -84,10 +88,15 @@ def _brute_float_margins(mlp: GatedMLP, fs: FactSet) -> np.ndarray:
 
 def _random(act: str, seed: int, h=6, d=4, n=5, f=12, dtype=np.float64):
     rng = np.random.default_rng(seed)
-    mlp = GatedMLP(rng.standard_normal((h, d)).astype(dtype), rng.standard_normal((h, d)).astype(dtype),
-                   rng.standard_normal((d, h)).astype(dtype), act)
-    fs = FactSet(rng.standard_normal((f, d)).astype(dtype), rng.standard_normal((n, d)).astype(dtype),
-                 rng.integers(0, n, f))
+    mlp = GatedMLP(
+        rng.standard_normal((h, d)).astype(dtype),
+        rng.standard_normal((h, d)).astype(dtype),
+        rng.standard_normal((d, h)).astype(dtype),
+        act,
+    )
+    fs = FactSet(
+        rng.standard_normal((f, d)).astype(dtype), rng.standard_normal((n, d)).astype(dtype), rng.integers(0, n, f)
+    )
     return mlp, fs
 
 
@@ -138,8 +147,12 @@ def test_obviously_stored_permutation_is_certified():
     f = np.array([3, 0, 5, 1, 4, 2])
     down = np.eye(d)[:, :][f].T  # column i is e_{f(i)}
     fs = FactSet(np.eye(d), np.eye(d), f)
-    for act, scale in (("identity", 1.0), ("relu", 1.0), ("silu", 1 / (1 + math.exp(-1))),
-                       ("gelu", 0.5 * (1 + math.erf(1 / math.sqrt(2))))):
+    for act, scale in (
+        ("identity", 1.0),
+        ("relu", 1.0),
+        ("silu", 1 / (1 + math.exp(-1))),
+        ("gelu", 0.5 * (1 + math.erf(1 / math.sqrt(2)))),
+    ):
         mlp = GatedMLP(np.eye(d), np.eye(d), down, act)
         rep = verify_storage(mlp, fs)
         assert rep.certified and rep.stored == d and rep.failing.size == 0
@@ -299,12 +312,16 @@ def test_nonfinite_float_results_are_recomputed_exactly():
 @pytest.mark.parametrize("act", ["silu", "gelu"])
 def test_activation_library_error_model_holds(act):
     rng = np.random.default_rng(0)
-    x = np.concatenate([rng.standard_normal(400) * 3, rng.uniform(-40, 40, 200),
-                        [0.0, 1e-300, -1e-300, 5e-324, 700.0, -700.0, -745.0, 1e6, -1e6, -30.0, 30.0]])
+    x = np.concatenate(
+        [
+            rng.standard_normal(400) * 3,
+            rng.uniform(-40, 40, 200),
+            [0.0, 1e-300, -1e-300, 5e-324, 700.0, -700.0, -745.0, 1e6, -1e6, -30.0, 30.0],
+        ]
+    )
     lib = activation_fn(act)(x)
     bound = activation_error_bound(act, x, lib)
-    f = {"silu": lambda z: z / (1 + mpmath.exp(-z)),
-         "gelu": lambda z: z * mpmath.erfc(-z / mpmath.sqrt(2)) / 2}[act]
+    f = {"silu": lambda z: z / (1 + mpmath.exp(-z)), "gelu": lambda z: z * mpmath.erfc(-z / mpmath.sqrt(2)) / 2}[act]
     with mpmath.workdps(50):
         for xi, li, bi in zip(x, lib, bound):
             assert abs(mpmath.mpf(float(li)) - f(mpmath.mpf(float(xi)))) <= bi, xi
@@ -312,8 +329,7 @@ def test_activation_library_error_model_holds(act):
 
 @pytest.mark.parametrize("act", ["silu", "gelu"])
 def test_lipschitz_constants_bound_the_derivative(act):
-    f = {"silu": lambda z: z / (1 + mpmath.exp(-z)),
-         "gelu": lambda z: z * mpmath.erfc(-z / mpmath.sqrt(2)) / 2}[act]
+    f = {"silu": lambda z: z / (1 + mpmath.exp(-z)), "gelu": lambda z: z * mpmath.erfc(-z / mpmath.sqrt(2)) / 2}[act]
     grid = np.linspace(-8, 8, 1601)
     top = max(abs(mpmath.diff(f, mpmath.mpf(float(z)))) for z in grid)
     assert 1.05 < top < ACTIVATION_BOUNDS[act]
@@ -339,8 +355,7 @@ def test_bad_inputs_get_typed_errors():
     with pytest.raises(NonFiniteError, match="up_proj") as exc:
         verify_storage(bad, fs)
     assert exc.value.indices == [2]
-    for kw in ({"batch_size": 0}, {"batch_size": 2.5}, {"max_recompute": -1}, {"backend": "jax"},
-               {"batch_size": True}):
+    for kw in ({"batch_size": 0}, {"batch_size": 2.5}, {"max_recompute": -1}, {"backend": "jax"}, {"batch_size": True}):
         with pytest.raises(InvalidInputError):
             verify_storage(mlp, fs, **kw)
 
@@ -411,8 +426,7 @@ def test_activation_enclosure_contains_true_value(act):
     a_int, e_a = dyadic(a)
     assert all(Fraction(int(ai)) * Fraction(2) ** e_a == Fraction(float(x)) for ai, x in zip(a_int, a))
     mid, rad, e = activation_enclosure(act, a_int, e_a, prec=128)
-    f = {"silu": lambda z: z / (1 + mpmath.exp(-z)),
-         "gelu": lambda z: z * mpmath.erfc(-z / mpmath.sqrt(2)) / 2}[act]
+    f = {"silu": lambda z: z / (1 + mpmath.exp(-z)), "gelu": lambda z: z * mpmath.erfc(-z / mpmath.sqrt(2)) / 2}[act]
     with mpmath.workdps(120):
         for x, m, r in zip(a, mid, rad):
             true = f(mpmath.mpf(float(x)))

@@ -42,11 +42,14 @@ def test_same_seed_same_inputs(tmp_path):
     assert ca["input_hashes"] == cb["input_hashes"] and ca["numbers"] == cb["numbers"]
 
 
-@pytest.mark.parametrize("args, needle", [
-    (("--claims", "C1,C77"), "C77"),
-    (("--claims", "C1", "--method", "no-such-method"), "no-such-method"),
-    (("--profile", "huge"), "huge"),
-])
+@pytest.mark.parametrize(
+    "args, needle",
+    [
+        (("--claims", "C1,C77"), "C77"),
+        (("--claims", "C1", "--method", "no-such-method"), "no-such-method"),
+        (("--profile", "huge"), "huge"),
+    ],
+)
 def test_bad_input_exit_2(tmp_path, args, needle):
     res = _verify(*args, "--out", tmp_path)
     assert res.exit_code == 2

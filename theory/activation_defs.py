@@ -50,8 +50,10 @@ class IntervalEnclosesDefinition(Step):
     method = "interval-vs-definition"
 
     def __init__(self, activation: str, points: tuple[float, ...] = SAMPLE_POINTS, prec: int = 200) -> None:
-        desc = (f"{activation}: interval evaluator encloses the definition, float evaluator within its error "
-                f"bound, at {len(points)} points")
+        desc = (
+            f"{activation}: interval evaluator encloses the definition, float evaluator within its error "
+            f"bound, at {len(points)} points"
+        )
         super().__init__(desc, sp.Symbol("act"), "==", sp.Symbol("act"), [])
         self.activation, self.points, self.prec = activation, tuple(points), int(prec)
 
@@ -89,17 +91,26 @@ class IntervalEnclosesDefinition(Step):
                     slack = abs(exact) * mpmath.mpf(10) ** (5 - digits)  # decimal rounding of the reference value
                     inside = bool(lo - slack <= exact <= hi + slack)
                 if not inside:
-                    return StepResult(FAILED, f"z = {float(zf)!r}: the definition's value {mpmath.nstr(exact, 17)} "
-                                              f"is outside the interval enclosure [{mpmath.nstr(lo, 17)}, "
-                                              f"{mpmath.nstr(hi, 17)}]")
+                    return StepResult(
+                        FAILED,
+                        f"z = {float(zf)!r}: the definition's value {mpmath.nstr(exact, 17)} "
+                        f"is outside the interval enclosure [{mpmath.nstr(lo, 17)}, "
+                        f"{mpmath.nstr(hi, 17)}]",
+                    )
                 if not (lo - float(ev) <= float(fv) <= hi + float(ev)):
-                    return StepResult(FAILED, f"z = {float(zf)!r}: float value {float(fv)!r} is not within "
-                                              f"{float(ev):.3g} of the enclosure [{mpmath.nstr(lo, 17)}, "
-                                              f"{mpmath.nstr(hi, 17)}]")
+                    return StepResult(
+                        FAILED,
+                        f"z = {float(zf)!r}: float value {float(fv)!r} is not within "
+                        f"{float(ev):.3g} of the enclosure [{mpmath.nstr(lo, 17)}, "
+                        f"{mpmath.nstr(hi, 17)}]",
+                    )
         finally:
             iv.prec = old
-        return StepResult(PROVED, f"definition in the enclosure and float within its error bound at all "
-                                  f"{len(self.points)} points (prec {self.prec} bits)")
+        return StepResult(
+            PROVED,
+            f"definition in the enclosure and float within its error bound at all "
+            f"{len(self.points)} points (prec {self.prec} bits)",
+        )
 
 
 def _branch_steps() -> list[Step]:
@@ -109,14 +120,28 @@ def _branch_steps() -> list[Step]:
     z = acts.Z
     out: list[Step] = []
     for name, (pre, pos, neg) in acts.FLOAT_BRANCHES.items():
-        out.append(Equality(f"{name}: float branch for z >= 0 equals the definition", pre * pos,
-                            acts.DEFINITIONS[name], subs={z: u}, conditions=[z >= 0]))
-        out.append(Equality(f"{name}: float branch for z < 0 equals the definition", pre * neg,
-                            acts.DEFINITIONS[name], subs={z: -u}, conditions=[z < 0]))
+        out.append(
+            Equality(
+                f"{name}: float branch for z >= 0 equals the definition",
+                pre * pos,
+                acts.DEFINITIONS[name],
+                subs={z: u},
+                conditions=[z >= 0],
+            )
+        )
+        out.append(
+            Equality(
+                f"{name}: float branch for z < 0 equals the definition",
+                pre * neg,
+                acts.DEFINITIONS[name],
+                subs={z: -u},
+                conditions=[z < 0],
+            )
+        )
     return out
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def activation_evaluators_derivation() -> Derivation:
     """Float branches = definition (symbolic); interval and float evaluators agree with it at sample points."""
     from factmlp import activations as acts

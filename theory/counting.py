@@ -22,7 +22,7 @@ import math
 
 import sympy as sp
 
-from .derivation import Derivation, Equality, Inequality, Induction, Limit, Monotone
+from .derivation import Derivation, Equality, Induction, Inequality, Limit, Monotone
 from .symbols import F, N, P, b, t, x, y
 
 __all__ = [
@@ -108,7 +108,7 @@ def param_lower_bound(n_facts: int, n_values: int, bits_per_param: float, permut
     return float(_plb(f, _pos_int(n_values, "n_values"), bb))
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def map_bits_derivation() -> Derivation:
     """``log2(#maps [F]->[N]) = F log2 N``."""
     return Derivation(
@@ -121,34 +121,57 @@ def map_bits_derivation() -> Derivation:
     )
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def permutation_bits_derivation() -> Derivation:
     """Stirling bounds on ``ln F!`` by induction, and both bounds ``~ F ln F`` (so ``log2 F! ~ F log2 F``)."""
     lower_inc = Monotone("ln(1+x) <= x for x >= 0", x, ">=", sp.log(1 + x), var=x, x0=0)
     upper_inc = Monotone("ln(1+y) >= y/(1+y) for y >= 0", sp.log(1 + y), ">=", y / (1 + y), var=y, x0=0)
     return Derivation(
         name="counting: bits of a permutation (Stirling bounds)",
-        statement=sp.And(sp.Le(LN_FACT_LOWER, sp.log(sp.factorial(F))), sp.Le(sp.log(sp.factorial(F)), LN_FACT_UPPER),
-                         sp.Eq(sp.Limit(LN_FACT_LOWER / (F * sp.log(F)), F, sp.oo), 1, evaluate=False),
-                         sp.Eq(sp.Limit(LN_FACT_UPPER / (F * sp.log(F)), F, sp.oo), 1, evaluate=False)),
+        statement=sp.And(
+            sp.Le(LN_FACT_LOWER, sp.log(sp.factorial(F))),
+            sp.Le(sp.log(sp.factorial(F)), LN_FACT_UPPER),
+            sp.Eq(sp.Limit(LN_FACT_LOWER / (F * sp.log(F)), F, sp.oo), 1, evaluate=False),
+            sp.Eq(sp.Limit(LN_FACT_UPPER / (F * sp.log(F)), F, sp.oo), 1, evaluate=False),
+        ),
         symbols=[F],
         assumptions=(
             "F a positive integer; log2 F! = ln F!/ln 2 bits. Induction on F: (F+1)! = (F+1) F!; "
             "the increments reduce to ln(1+x) <= x with x = 1/F and ln(1+y) >= y/(1+y) with y = 1/(F+1)."
         ),
         steps=[
-            Induction("lower Stirling bound, induction on F", LN_FACT_LOWER, "<=", sp.log(sp.factorial(F)),
-                      var=F, n0=1, increment=lower_inc, increment_subs={x: 1 / F}, increment_factor=F),
-            Induction("upper Stirling bound, induction on F", sp.log(sp.factorial(F)), "<=", LN_FACT_UPPER,
-                      var=F, n0=1, increment=upper_inc, increment_subs={y: 1 / (F + 1)}, increment_factor=F + 2),
+            Induction(
+                "lower Stirling bound, induction on F",
+                LN_FACT_LOWER,
+                "<=",
+                sp.log(sp.factorial(F)),
+                var=F,
+                n0=1,
+                increment=lower_inc,
+                increment_subs={x: 1 / F},
+                increment_factor=F,
+            ),
+            Induction(
+                "upper Stirling bound, induction on F",
+                sp.log(sp.factorial(F)),
+                "<=",
+                LN_FACT_UPPER,
+                var=F,
+                n0=1,
+                increment=upper_inc,
+                increment_subs={y: 1 / (F + 1)},
+                increment_factor=F + 2,
+            ),
             Limit("lower bound / (F ln F) -> 1", LN_FACT_LOWER / (F * sp.log(F)), F, sp.oo, 1),
-            Limit("upper bound / (F ln F) -> 1 (squeeze: ln F! ~ F ln F)", LN_FACT_UPPER / (F * sp.log(F)), F, sp.oo, 1),
+            Limit(
+                "upper bound / (F ln F) -> 1 (squeeze: ln F! ~ F ln F)", LN_FACT_UPPER / (F * sp.log(F)), F, sp.oo, 1
+            ),
         ],
         references=["elementary Stirling bounds; e.g. Robbins (1955) for the sharper form"],
     )
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def param_lower_bound_derivation() -> Derivation:
     """``2**(b P) >= N**F  =>  P >= F log2 N / b``."""
     states_enough = sp.Ge(2 ** (b * P), N**F)
@@ -163,10 +186,22 @@ def param_lower_bound_derivation() -> Derivation:
         ),
         steps=[
             Equality("log2 of the number of states", sp.log(2 ** (b * P)) / sp.log(2), b * P),
-            Inequality("log2 is increasing: 2^(bP) >= N^F gives b P >= F log2 N", MAP_BITS, "<=", b * P,
-                       subs={P: sp.log(N**F * (1 + t)) / sp.log(2) / b}, conditions=[states_enough]),
-            Inequality("divide by b > 0", PARAM_LOWER_BOUND, "<=", P,
-                       subs={P: (MAP_BITS + t) / b}, conditions=[sp.Le(MAP_BITS, b * P)]),
+            Inequality(
+                "log2 is increasing: 2^(bP) >= N^F gives b P >= F log2 N",
+                MAP_BITS,
+                "<=",
+                b * P,
+                subs={P: sp.log(N**F * (1 + t)) / sp.log(2) / b},
+                conditions=[states_enough],
+            ),
+            Inequality(
+                "divide by b > 0",
+                PARAM_LOWER_BOUND,
+                "<=",
+                P,
+                subs={P: (MAP_BITS + t) / b},
+                conditions=[sp.Le(MAP_BITS, b * P)],
+            ),
         ],
         references=["pigeonhole / counting argument"],
     )

@@ -60,8 +60,9 @@ from __future__ import annotations
 
 import functools
 import random
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Callable, Sequence
+from typing import Any
 
 import mpmath
 import sympy as sp
@@ -91,8 +92,10 @@ FAILED = "failed"
 _RELS = {"==": sp.Eq, "<=": sp.Le, "<": sp.Lt, ">=": sp.Ge, ">": sp.Gt, "!=": sp.Ne}
 _N_SAMPLES = 40
 _DIGITS = 50
-_SPECIAL = [sp.Rational(v) for v in ("1/1000", "1/100", "1/10", "1/3", "1/2", "2/3", "9/10", "99/100",
-                                     "1", "3/2", "2", "10", "100")]
+_SPECIAL = [
+    sp.Rational(v)
+    for v in ("1/1000", "1/100", "1/10", "1/3", "1/2", "2/3", "9/10", "99/100", "1", "3/2", "2", "10", "100")
+]
 
 
 @dataclass
@@ -124,8 +127,9 @@ def _sample_value(sym: sp.Symbol, rng: random.Random, scale: sp.Rational | None 
         return val if rng.random() < 0.5 else -val
     if sym.is_integer:
         lo = 1 if sym.is_positive else (0 if sym.is_nonnegative else -20)
-        return sp.Integer(rng.choice([lo, lo + 1, lo + 2, rng.randint(lo, 40), rng.randint(lo, 40),
-                                      rng.randint(lo, 1000)]))
+        return sp.Integer(
+            rng.choice([lo, lo + 1, lo + 2, rng.randint(lo, 40), rng.randint(lo, 40), rng.randint(lo, 1000)])
+        )
     if rng.random() < 0.5:
         val = rng.choice(_SPECIAL)
     else:
@@ -215,7 +219,10 @@ def _rel_diff(c: Any) -> tuple[sp.Expr, str] | None:
 
 
 def _sample_points(
-    symbols: Sequence[sp.Symbol], conditions: Sequence[Any], seed: int, count: int = _N_SAMPLES,
+    symbols: Sequence[sp.Symbol],
+    conditions: Sequence[Any],
+    seed: int,
+    count: int = _N_SAMPLES,
     exact: bool = True,
 ) -> list[dict]:
     """Up to ``count`` random rational points satisfying every condition (rejection sampling)."""
@@ -271,8 +278,7 @@ def _free(expr: Any) -> list[sp.Symbol]:
     return sorted(sp.sympify(expr).free_symbols, key=lambda s: s.name)
 
 
-def _falsify(diff: sp.Expr, rel: str, conditions: Sequence[Any], seed: int,
-             count: int = _N_SAMPLES) -> dict | None:
+def _falsify(diff: sp.Expr, rel: str, conditions: Sequence[Any], seed: int, count: int = _N_SAMPLES) -> dict | None:
     """A sample point (of every symbol of ``diff`` and ``conditions``) where the relation fails, or None."""
     pt = _falsify_memo(sp.sympify(diff), rel, tuple(sp.sympify(c) for c in conditions), seed, count)
     return None if pt is None else dict(pt)
@@ -286,8 +292,11 @@ def _falsify_memo(diff: sp.Expr, rel: str, conditions: tuple, seed: int, count: 
         syms |= sp.sympify(c).free_symbols
     for pt in _sample_points(sorted(syms, key=lambda v: v.name), conditions, seed, count, exact=False):
         # screen in mpmath, confirm exactly (conditions by SymPy, the relation by sympy.N at 50 digits)
-        if _violation(diff, rel, pt, fast=True) and _violation(diff, rel, pt) and \
-                all(_condition_holds(c, pt, True) for c in conditions):
+        if (
+            _violation(diff, rel, pt, fast=True)
+            and _violation(diff, rel, pt)
+            and all(_condition_holds(c, pt, True) for c in conditions)
+        ):
             return pt
     return None
 
@@ -296,8 +305,14 @@ def _falsify_memo(diff: sp.Expr, rel: str, conditions: tuple, seed: int, count: 
 def _decide_nonneg(expr: sp.Expr, strict: bool) -> bool | None:
     """SymPy's assumption system on ``expr`` and a few simplified forms of it."""
     forms = [expr]
-    for f in (sp.simplify, sp.factor, sp.cancel, sp.together, sp.expand,
-              lambda e: sp.simplify(sp.expand_log(e, force=True))):
+    for f in (
+        sp.simplify,
+        sp.factor,
+        sp.cancel,
+        sp.together,
+        sp.expand,
+        lambda e: sp.simplify(sp.expand_log(e, force=True)),
+    ):
         try:
             forms.append(f(expr))
         except Exception:  # pragma: no cover - sympy internals
@@ -316,8 +331,12 @@ def _decide_nonneg(expr: sp.Expr, strict: bool) -> bool | None:
 @functools.lru_cache(maxsize=4096)
 def _simplifies_to_zero(diff: sp.Expr) -> bool:
     """``diff`` reduces to 0 under one of a few simplification strategies (memoized; pure in ``diff``)."""
-    for f in (sp.simplify, lambda e: sp.simplify(sp.expand_log(sp.expand(e), force=False)),
-              sp.combsimp, lambda e: sp.simplify(sp.powsimp(sp.expand_power_base(e), force=False))):
+    for f in (
+        sp.simplify,
+        lambda e: sp.simplify(sp.expand_log(sp.expand(e), force=False)),
+        sp.combsimp,
+        lambda e: sp.simplify(sp.powsimp(sp.expand_power_base(e), force=False)),
+    ):
         try:
             if f(diff) == 0:
                 return True
@@ -394,8 +413,11 @@ class Step:
         """A symbolic proof stands only if the original relation survives the falsifier on its whole domain."""
         pt = self._counterexample()
         if pt is not None:
-            return StepResult(FAILED, f"{proof.detail}, but the original relation is violated at {pt} "
-                                      "(the reparametrization does not cover the domain)")
+            return StepResult(
+                FAILED,
+                f"{proof.detail}, but the original relation is violated at {pt} "
+                "(the reparametrization does not cover the domain)",
+            )
         return proof
 
 
@@ -406,8 +428,9 @@ class Equality(Step):
     subs: dict = field(default_factory=dict)
     method = "simplify"
 
-    def __init__(self, description: str, lhs: Any, rhs: Any, subs: dict | None = None,
-                 conditions: list | None = None) -> None:
+    def __init__(
+        self, description: str, lhs: Any, rhs: Any, subs: dict | None = None, conditions: list | None = None
+    ) -> None:
         super().__init__(description, lhs, "==", rhs, list(conditions or []))
         self.subs = dict(subs or {})
 
@@ -435,8 +458,16 @@ class Inequality(Step):
     certificate: Any = None
     method = "sign"
 
-    def __init__(self, description: str, lhs: Any, rel: str, rhs: Any, subs: dict | None = None,
-                 certificate: Any = None, conditions: list | None = None) -> None:
+    def __init__(
+        self,
+        description: str,
+        lhs: Any,
+        rel: str,
+        rhs: Any,
+        subs: dict | None = None,
+        certificate: Any = None,
+        conditions: list | None = None,
+    ) -> None:
         if rel not in ("<=", "<", ">=", ">"):
             raise ValueError(f"Inequality: relation must be one of <=, <, >=, >; got {rel!r}")
         super().__init__(description, lhs, rel, rhs, list(conditions or []))
@@ -474,8 +505,17 @@ class Monotone(Step):
     subs: dict = field(default_factory=dict)
     method = "monotone"
 
-    def __init__(self, description: str, lhs: Any, rel: str, rhs: Any, var: sp.Symbol, x0: Any = 0,
-                 subs: dict | None = None, conditions: list | None = None) -> None:
+    def __init__(
+        self,
+        description: str,
+        lhs: Any,
+        rel: str,
+        rhs: Any,
+        var: sp.Symbol,
+        x0: Any = 0,
+        subs: dict | None = None,
+        conditions: list | None = None,
+    ) -> None:
         if rel not in (">=", "<="):
             raise ValueError(f"Monotone: relation must be >= or <=; got {rel!r}")
         super().__init__(description, lhs, rel, rhs, list(conditions or []))
@@ -539,15 +579,18 @@ class ExactAt(Step):
     exhaustive: bool = False
     method = "exact"
 
-    def __init__(self, description: str, lhs: Any, rel: str, rhs: Any, points: Sequence[dict],
-                 exhaustive: bool = False) -> None:
+    def __init__(
+        self, description: str, lhs: Any, rel: str, rhs: Any, points: Sequence[dict], exhaustive: bool = False
+    ) -> None:
         super().__init__(description, lhs, rel, rhs, [])
         self.points, self.exhaustive = [dict(p) for p in points], exhaustive
 
     def facts(self) -> list[tuple[Any, list]]:
         """The relation at each point (only these instances are established)."""
-        return [(_RELS[self.rel](sp.sympify(self.lhs).subs(pt), sp.sympify(self.rhs).subs(pt), evaluate=False), [])
-                for pt in self.points or [{}]]
+        return [
+            (_RELS[self.rel](sp.sympify(self.lhs).subs(pt), sp.sympify(self.rhs).subs(pt), evaluate=False), [])
+            for pt in self.points or [{}]
+        ]
 
     def check(self) -> StepResult:
         for pt in self.points or [{}]:
@@ -580,8 +623,18 @@ class Induction(Step):
     increment: Any = None
     method = "induction"
 
-    def __init__(self, description: str, lhs: Any, rel: str, rhs: Any, var: sp.Symbol, n0: int,
-                 increment: Step, increment_subs: dict | None = None, increment_factor: Any = 1) -> None:
+    def __init__(
+        self,
+        description: str,
+        lhs: Any,
+        rel: str,
+        rhs: Any,
+        var: sp.Symbol,
+        n0: int,
+        increment: Step,
+        increment_subs: dict | None = None,
+        increment_factor: Any = 1,
+    ) -> None:
         if rel not in ("<=", ">="):
             raise ValueError(f"Induction: relation must be <= or >=; got {rel!r}")
         super().__init__(description, lhs, rel, rhs, [])
@@ -610,7 +663,9 @@ class Induction(Step):
         if sub.status == FAILED:
             return StepResult(FAILED, f"increment step failed: {sub.detail}")
         if base_ok and matches and sub.status == PROVED:
-            return self._confirm(StepResult(PROVED, "base case exact; increment proved and matches diff(n+1) - diff(n)"))
+            return self._confirm(
+                StepResult(PROVED, "base case exact; increment proved and matches diff(n+1) - diff(n)")
+            )
         pt = self._counterexample()
         if pt is not None:
             return StepResult(FAILED, f"relation violated at {pt}")
@@ -765,8 +820,9 @@ class _Entailment:
                     if not self.same(node, a):
                         continue
                     state = (sp.sympify(b), strict or st, alleq and eq)
-                    if self.same(state[0], d) and (gop == "<=" or (gop == "<" and state[1])
-                                                   or (gop == "==" and state[2])):
+                    if self.same(state[0], d) and (
+                        gop == "<=" or (gop == "<" and state[1]) or (gop == "==" and state[2])
+                    ):
                         return True
                     if not any(self.same(state[0], s0) and state[1:] == s1 for s0, s1 in seen):
                         seen.append((state[0], state[1:]))
@@ -787,8 +843,9 @@ class _Entailment:
         return any(self.implies(k, goal) for k in known) or self.chain(known, goal)
 
 
-def statement_follows(statement: Any, facts: Sequence[tuple[Any, Sequence[Any]]],
-                      domain: Sequence[Any] = ()) -> tuple[bool, str]:
+def statement_follows(
+    statement: Any, facts: Sequence[tuple[Any, Sequence[Any]]], domain: Sequence[Any] = ()
+) -> tuple[bool, str]:
     """Whether ``statement`` follows from proved ``facts`` ``[(relation, conditions)]``.
 
     Each goal of the statement (hypotheses ``H``, relation ``R``) must follow
@@ -826,12 +883,16 @@ def statement_follows(statement: Any, facts: Sequence[tuple[Any, Sequence[Any]]]
 
 def _not_sampled(expr: Any) -> bool:
     e = sp.sympify(expr)
-    return (any(isinstance(v, Claim) for v in e.free_symbols) or e.has(sp.Limit)
-            or bool(e.atoms(sp.core.function.AppliedUndef)))
+    return (
+        any(isinstance(v, Claim) for v in e.free_symbols)
+        or e.has(sp.Limit)
+        or bool(e.atoms(sp.core.function.AppliedUndef))
+    )
 
 
-def falsify_statement(statement: Any, domain: Sequence[Any] = (), seed: int = 0,
-                      count: int = _N_SAMPLES) -> tuple[dict | None, Any, int]:
+def falsify_statement(
+    statement: Any, domain: Sequence[Any] = (), seed: int = 0, count: int = _N_SAMPLES
+) -> tuple[dict | None, Any, int]:
     """Sample the ORIGINAL statement over its whole domain: ``(point, goal, n_goals_sampled)``.
 
     Each goal's relation is tested at ``count`` random points satisfying the
@@ -892,8 +953,7 @@ class Derivation:
         return "unchecked"
 
     def _check_statement(self) -> dict:
-        facts = [f for step, res in zip(self.steps, self._results or []) if res.status == PROVED
-                 for f in step.facts()]
+        facts = [f for step, res in zip(self.steps, self._results or []) if res.status == PROVED for f in step.facts()]
         follows, detail = statement_follows(self.statement, facts, self.domain)
         seed = sum(ord(c) for c in self.name)
         pt, goal, n_sampled = falsify_statement(self.statement, self.domain, seed)
@@ -944,10 +1004,7 @@ class Derivation:
             "\\begin{enumerate}",
         ]
         for step, res in zip(self.steps, self.step_results):
-            lines.append(
-                f"\\item {_tex_escape(step.description)}: $ {step.latex()} $ "
-                f"[{step.method}: {res.status}]"
-            )
+            lines.append(f"\\item {_tex_escape(step.description)}: $ {step.latex()} $ [{step.method}: {res.status}]")
         lines.append("\\end{enumerate}")
         if self.references:
             lines.append("\\textbf{References.} " + _tex_escape("; ".join(self.references)))

@@ -125,7 +125,7 @@ def m_decoder(rho_: float, n_values: int, delta_: float) -> int:
 
 
 # ------------------------------------------------------------------ derivations
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def jl_vectors_derivation() -> Derivation:
     """Dasgupta-Gupta tail bounds and the union bound over n fixed vectors."""
     s_up = eps / (2 * (1 + eps))
@@ -143,32 +143,65 @@ def jl_vectors_derivation() -> Derivation:
             "Chernoff optimum in s, both exponent bounds, the union bound solved for m."
         ),
         steps=[
-            Equality("upper tail: Markov on exp(s m Z) at the optimum s = eps/(2(1+eps)), per unit of m/2",
-                     ((1 - 2 * t) ** sp.Rational(-1, 2) * sp.exp(-t * (1 + eps))).subs(t, s_up),
-                     sp.sqrt((1 + eps) * sp.exp(-eps))),
+            Equality(
+                "upper tail: Markov on exp(s m Z) at the optimum s = eps/(2(1+eps)), per unit of m/2",
+                ((1 - 2 * t) ** sp.Rational(-1, 2) * sp.exp(-t * (1 + eps))).subs(t, s_up),
+                sp.sqrt((1 + eps) * sp.exp(-eps)),
+            ),
             Inequality("the upper-tail s lies in the MGF's domain (s < 1/2)", s_up, "<", sp.Rational(1, 2)),
-            Equality("lower tail: Markov on exp(-s m Z) at s = eps/(2(1-eps)), per unit of m/2",
-                     ((1 + 2 * t) ** sp.Rational(-1, 2) * sp.exp(t * (1 - eps))).subs(t, s_lo),
-                     sp.sqrt((1 - eps) * sp.exp(eps)), subs=e01, conditions=[eps < 1]),
-            Monotone("upper-tail exponent: eps - ln(1+eps) >= eps^2/2 - eps^3/3",
-                     eps - sp.log(1 + eps), ">=", eps**2 / 2 - eps**3 / 3, var=eps, x0=0),
-            Monotone("lower-tail exponent: -eps - ln(1-eps) >= eps^2/2 (0 <= eps < 1)",
-                     -eps - sp.log(1 - eps), ">=", eps**2 / 2, var=eps, x0=0, subs=e01,
-                     conditions=[eps < 1]),
-            Inequality("so both tails are <= exp(-(m/2)(eps^2/2 - eps^3/3))",
-                       eps**2 / 2 - eps**3 / 3, "<=", eps**2 / 2),
+            Equality(
+                "lower tail: Markov on exp(-s m Z) at s = eps/(2(1-eps)), per unit of m/2",
+                ((1 + 2 * t) ** sp.Rational(-1, 2) * sp.exp(t * (1 - eps))).subs(t, s_lo),
+                sp.sqrt((1 - eps) * sp.exp(eps)),
+                subs=e01,
+                conditions=[eps < 1],
+            ),
+            Monotone(
+                "upper-tail exponent: eps - ln(1+eps) >= eps^2/2 - eps^3/3",
+                eps - sp.log(1 + eps),
+                ">=",
+                eps**2 / 2 - eps**3 / 3,
+                var=eps,
+                x0=0,
+            ),
+            Monotone(
+                "lower-tail exponent: -eps - ln(1-eps) >= eps^2/2 (0 <= eps < 1)",
+                -eps - sp.log(1 - eps),
+                ">=",
+                eps**2 / 2,
+                var=eps,
+                x0=0,
+                subs=e01,
+                conditions=[eps < 1],
+            ),
+            Inequality(
+                "so both tails are <= exp(-(m/2)(eps^2/2 - eps^3/3))", eps**2 / 2 - eps**3 / 3, "<=", eps**2 / 2
+            ),
             Equality("(m/2)(eps^2/2 - eps^3/3) = m eps^2 (3 - 2 eps)/12", m / 2 * (eps**2 / 2 - eps**3 / 3), m * _C),
-            Equality("union bound over n vectors, solved for m: n * 2 exp(-M_VEC c) = delta",
-                     n * FAIL_ONE.subs(m, M_VEC), delta),
-            Monotone("m >= M_VEC suffices: n FAIL_ONE(m) is decreasing in m and equals delta at m = M_VEC",
-                     delta, ">=", n * FAIL_ONE, var=m, x0=M_VEC, subs={eps: 1 / (1 + y)}, conditions=[eps < 1]),
+            Equality(
+                "union bound over n vectors, solved for m: n * 2 exp(-M_VEC c) = delta",
+                n * FAIL_ONE.subs(m, M_VEC),
+                delta,
+            ),
+            Monotone(
+                "m >= M_VEC suffices: n FAIL_ONE(m) is decreasing in m and equals delta at m = M_VEC",
+                delta,
+                ">=",
+                n * FAIL_ONE,
+                var=m,
+                x0=M_VEC,
+                subs={eps: 1 / (1 + y)},
+                conditions=[eps < 1],
+            ),
         ],
-        references=["S. Dasgupta, A. Gupta, An elementary proof of a theorem of Johnson and Lindenstrauss, "
-                    "Random Structures & Algorithms 22(1), 2003"],
+        references=[
+            "S. Dasgupta, A. Gupta, An elementary proof of a theorem of Johnson and Lindenstrauss, "
+            "Random Structures & Algorithms 22(1), 2003"
+        ],
     )
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def jl_points_derivation() -> Derivation:
     """n points: the n(n-1)/2 pairwise differences are the vectors."""
     explicit = 12 * sp.log(n * (n - 1) / delta) / (eps**2 * (3 - 2 * eps))
@@ -179,15 +212,18 @@ def jl_points_derivation() -> Derivation:
         domain=[n >= 2, eps < 1, delta < 1],
         assumptions="n >= 2 points; the vectors of the previous derivation are the n(n-1)/2 differences.",
         steps=[
-            Equality("M_JL is M_VEC with the n(n-1)/2 pairwise differences as the vectors",
-                     M_JL, M_VEC.subs(n, n * (n - 1) / 2)),
+            Equality(
+                "M_JL is M_VEC with the n(n-1)/2 pairwise differences as the vectors",
+                M_JL,
+                M_VEC.subs(n, n * (n - 1) / 2),
+            ),
             Equality("explicit form", M_VEC.subs(n, n * (n - 1) / 2), explicit),
         ],
         references=["Dasgupta and Gupta (2003), Theorem 2.1 (constants re-derived)"],
     )
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def inner_product_derivation() -> Derivation:
     """Polarization: norms of x +- y within eps  =>  inner product within eps (unit x, y)."""
     xs = sp.Matrix(sp.symbols("x1:4", real=True))
@@ -215,19 +251,24 @@ def inner_product_derivation() -> Derivation:
         ),
         steps=[
             Equality("polarization: <Px,Py> = (||P(x+y)||^2 - ||P(x-y)||^2)/4 (generic 2x3 P)", polar_l, polar_r),
-            Equality("||x+y||^2 = ||x||^2 + ||y||^2 + 2<x,y> (so 2 + 2g for unit x, y)",
-                     ((xs + ys).T * (xs + ys))[0], (xs.T * xs)[0] + (ys.T * ys)[0] + 2 * (xs.T * ys)[0]),
+            Equality(
+                "||x+y||^2 = ||x||^2 + ||y||^2 + 2<x,y> (so 2 + 2g for unit x, y)",
+                ((xs + ys).T * (xs + ys))[0],
+                (xs.T * xs)[0] + (ys.T * ys)[0] + 2 * (xs.T * ys)[0],
+            ),
             Equality("error: <Px,Py> - <x,y> = (a(1+g) - c(1-g))/2", err, (a * (1 + g) - c * (1 - g)) / 2),
-            Inequality("upper: error <= eps", err, "<=", eps, subs={a: eps - pp, c: qq - eps, g: g_reparam},
-                       conditions=dom),
-            Inequality("lower: error >= -eps", err, ">=", -eps, subs={a: pp - eps, c: eps - qq, g: g_reparam},
-                       conditions=dom),
+            Inequality(
+                "upper: error <= eps", err, "<=", eps, subs={a: eps - pp, c: qq - eps, g: g_reparam}, conditions=dom
+            ),
+            Inequality(
+                "lower: error >= -eps", err, ">=", -eps, subs={a: pp - eps, c: eps - qq, g: g_reparam}, conditions=dom
+            ),
         ],
         references=["polarization identity"],
     )
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def decoder_margin_derivation() -> Derivation:
     """Projected readouts keep margin >= (rho - eps)||v_j - v_l||; m_decoder with eps = rho/2."""
     ip = sp.Symbol(r"\langle u^*, w\rangle", real=True)  # <u*_j, w_jl>, unit w
@@ -255,16 +296,43 @@ def decoder_margin_derivation() -> Derivation:
             "Choice eps = rho/2."
         ),
         steps=[
-            Inequality("projected inner product >= rho - eps", ipP, ">=", rho - eps,
-                       subs={ipP: ip - eps + pp, ip: rho + qq}, conditions=jl_hyps),
-            Inequality("margin scales with ||v_j - v_l||", margin, ">=", (rho - eps) * W, subs={ipP: rho - eps + pp},
-                       conditions=[sp.Ge(ipP, rho - eps)]),
-            Inequality("positive when eps < rho", 0, "<", (rho - eps) * W, subs={eps: rho * u / (1 + u)},
-                       conditions=[sp.Lt(eps, rho)]),
-            Equality("eps = rho/2 and 2N(N-1) vectors in M_VEC give M_DECODER",
-                     M_VEC.subs({n: 2 * N * (N - 1), eps: EPS_DECODER}), M_DECODER),
-            ExactAt("at practical sizes M_DECODER exceeds d: rho = 1/2, N = 16384, delta = 1/100 vs d = 128",
-                    M_DECODER, ">", 128, points=[dec_point], exhaustive=True),
+            Inequality(
+                "projected inner product >= rho - eps",
+                ipP,
+                ">=",
+                rho - eps,
+                subs={ipP: ip - eps + pp, ip: rho + qq},
+                conditions=jl_hyps,
+            ),
+            Inequality(
+                "margin scales with ||v_j - v_l||",
+                margin,
+                ">=",
+                (rho - eps) * W,
+                subs={ipP: rho - eps + pp},
+                conditions=[sp.Ge(ipP, rho - eps)],
+            ),
+            Inequality(
+                "positive when eps < rho",
+                0,
+                "<",
+                (rho - eps) * W,
+                subs={eps: rho * u / (1 + u)},
+                conditions=[sp.Lt(eps, rho)],
+            ),
+            Equality(
+                "eps = rho/2 and 2N(N-1) vectors in M_VEC give M_DECODER",
+                M_VEC.subs({n: 2 * N * (N - 1), eps: EPS_DECODER}),
+                M_DECODER,
+            ),
+            ExactAt(
+                "at practical sizes M_DECODER exceeds d: rho = 1/2, N = 16384, delta = 1/100 vs d = 128",
+                M_DECODER,
+                ">",
+                128,
+                points=[dec_point],
+                exhaustive=True,
+            ),
         ],
         references=["Dasgupta and Gupta (2003); margin argument as in THEORY_NOTES section 4.1 (reconstruction)"],
     )

@@ -40,8 +40,9 @@ What is proved here (see docs/theory.md):
 from __future__ import annotations
 
 import functools
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Sequence
+from typing import Any
 
 import numpy as np
 import sympy as sp
@@ -221,8 +222,9 @@ def _rand_rationals(rng: np.random.Generator, shape: tuple[int, int], den: int =
     return sp.Matrix(shape[0], shape[1], lambda i, j: sp.Rational(int(vals[i, j]), den))
 
 
-def rational_witness(n_facts: int, dim: int, r: int, activation: str = "identity", seed: int = 0,
-                     tries: int = 5) -> dict:
+def rational_witness(
+    n_facts: int, dim: int, r: int, activation: str = "identity", seed: int = 0, tries: int = 5
+) -> dict:
     """Exact rational keys (``F x d``) and gates (``r x d``) where ``Phi`` has its generic rank.
 
     Only for exact activations (identity, relu).  Returns ``{"keys", "gates",
@@ -273,6 +275,7 @@ def interval_full_rank(keys: sp.Matrix, gates: sp.Matrix, activation: str, prec:
     old = iv.prec
     iv.prec = prec
     try:
+
         def ivq(v: sp.Rational):
             return iv.mpf(int(v.p)) / iv.mpf(int(v.q))
 
@@ -311,43 +314,96 @@ def degenerate_examples() -> list[dict]:
     k1, k2, k3 = [R(1), R(2)], [R(3), R(-1)], [R(-2), R(5)]
     G2 = sp.Matrix([[R(1), R(1, 2)], [R(-1, 3), R(2)]])
     out = [
-        dict(name="repeated_keys", description="k_1 = k_2: two equal rows", system="encoder",
-             activation="silu_or_any", keys=sp.Matrix([k1, k1, k3]), gates=G2, rank_bound=2),
-        dict(name="zero_key", description="k_2 = 0: a zero row (act(0) * 0)", system="encoder",
-             activation="identity", keys=sp.Matrix([k1, [0, 0], k3]), gates=G2, rank_bound=2),
-        dict(name="too_many_facts", description="F = 5 > r d = 4: more equations than unknowns",
-             system="encoder", activation="relu",
-             keys=sp.Matrix([k1, k2, k3, [R(1, 2), R(1, 3)], [R(4), R(-3)]]), gates=G2, rank_bound=4),
-        dict(name="keys_on_a_line",
-             description="keys in a 1-dim subspace: rank <= r s = 2 < F = 3 (analytic or relu); identity: <= s(s+1)/2 = 1",
-             system="encoder", activation="relu",
-             keys=sp.Matrix([[R(1), R(2)], [R(2), R(4)], [R(-1), R(-2)]]), gates=G2, rank_bound=2),
-        dict(name="antipodal_keys_identity", description="identity activation: k_2 = -k_1 gives equal rows (rows are quadratic in k)",
-             system="encoder", activation="identity", keys=sp.Matrix([k1, [-R(1), -R(2)], k3]), gates=G2, rank_bound=2),
-        dict(name="relu_gates_silent", description="relu: G k_2 <= 0 entrywise, so row 2 is zero",
-             system="encoder", activation="relu",
-             keys=sp.Matrix([k1, [R(-1), R(-1, 4)], k3]),
-             gates=sp.Matrix([[R(1), R(1)], [R(1, 2), R(2)]]), rank_bound=2),
-        dict(name="identity_beyond_symmetric_dim",
-             description="identity activation, F = 4 > d(d+1)/2 = 3 although r d = 4 >= F",
-             system="encoder", activation="identity",
-             keys=sp.Matrix([k1, k2, k3, [R(1, 2), R(1, 3)]]), gates=G2, rank_bound=3),
-        dict(name="hebbian_beyond_symmetric_dim",
-             description="Hebbian features (A0 k)*(A1 k): F = 4 > d(d+1)/2 = 3 although h = 4 >= F",
-             system="hebbian", activation="identity",
-             keys=sp.Matrix([k1, k2, k3, [R(1, 2), R(1, 3)]]),
-             gates=(sp.Matrix([[1, 2], [3, -1], [R(1, 2), 1], [2, 5]]), sp.Matrix([[1, -1], [2, 1], [-3, 1], [1, 4]])),
-             rank_bound=3),
-        dict(name="identity_gate_null_directions",
-             description="identity activation, d = 3, r = 2, F = 6 = d(d+1)/2 <= r d, but rank <= r d - r(r-1)/2 = 5",
-             system="encoder", activation="identity",
-             keys=sp.Matrix([[1, 2, 0], [3, -1, 1], [-2, 5, 2], [R(1, 2), R(1, 3), -1], [4, 0, -3], [1, 1, 1]]),
-             gates=sp.Matrix([[1, R(1, 2), -1], [R(-1, 3), 2, R(1, 4)]]), rank_bound=5),
-        dict(name="ntk_relu_too_few_active_gates",
-             description="NTK, relu, h = F = 2, d = 2: key 1 activates one gate, so its d = 2 rows have rank 1",
-             system="ntk", activation="relu",
-             keys=sp.Matrix([[1, 0], [0, 1]]),
-             gates=(sp.Matrix([[1, -1], [-1, 1]]), sp.Matrix([[1, 2], [3, -1]])), rank_bound=3),
+        dict(
+            name="repeated_keys",
+            description="k_1 = k_2: two equal rows",
+            system="encoder",
+            activation="silu_or_any",
+            keys=sp.Matrix([k1, k1, k3]),
+            gates=G2,
+            rank_bound=2,
+        ),
+        dict(
+            name="zero_key",
+            description="k_2 = 0: a zero row (act(0) * 0)",
+            system="encoder",
+            activation="identity",
+            keys=sp.Matrix([k1, [0, 0], k3]),
+            gates=G2,
+            rank_bound=2,
+        ),
+        dict(
+            name="too_many_facts",
+            description="F = 5 > r d = 4: more equations than unknowns",
+            system="encoder",
+            activation="relu",
+            keys=sp.Matrix([k1, k2, k3, [R(1, 2), R(1, 3)], [R(4), R(-3)]]),
+            gates=G2,
+            rank_bound=4,
+        ),
+        dict(
+            name="keys_on_a_line",
+            description="keys in a 1-dim subspace: rank <= r s = 2 < F = 3 (analytic or relu); identity: <= s(s+1)/2 = 1",
+            system="encoder",
+            activation="relu",
+            keys=sp.Matrix([[R(1), R(2)], [R(2), R(4)], [R(-1), R(-2)]]),
+            gates=G2,
+            rank_bound=2,
+        ),
+        dict(
+            name="antipodal_keys_identity",
+            description="identity activation: k_2 = -k_1 gives equal rows (rows are quadratic in k)",
+            system="encoder",
+            activation="identity",
+            keys=sp.Matrix([k1, [-R(1), -R(2)], k3]),
+            gates=G2,
+            rank_bound=2,
+        ),
+        dict(
+            name="relu_gates_silent",
+            description="relu: G k_2 <= 0 entrywise, so row 2 is zero",
+            system="encoder",
+            activation="relu",
+            keys=sp.Matrix([k1, [R(-1), R(-1, 4)], k3]),
+            gates=sp.Matrix([[R(1), R(1)], [R(1, 2), R(2)]]),
+            rank_bound=2,
+        ),
+        dict(
+            name="identity_beyond_symmetric_dim",
+            description="identity activation, F = 4 > d(d+1)/2 = 3 although r d = 4 >= F",
+            system="encoder",
+            activation="identity",
+            keys=sp.Matrix([k1, k2, k3, [R(1, 2), R(1, 3)]]),
+            gates=G2,
+            rank_bound=3,
+        ),
+        dict(
+            name="hebbian_beyond_symmetric_dim",
+            description="Hebbian features (A0 k)*(A1 k): F = 4 > d(d+1)/2 = 3 although h = 4 >= F",
+            system="hebbian",
+            activation="identity",
+            keys=sp.Matrix([k1, k2, k3, [R(1, 2), R(1, 3)]]),
+            gates=(sp.Matrix([[1, 2], [3, -1], [R(1, 2), 1], [2, 5]]), sp.Matrix([[1, -1], [2, 1], [-3, 1], [1, 4]])),
+            rank_bound=3,
+        ),
+        dict(
+            name="identity_gate_null_directions",
+            description="identity activation, d = 3, r = 2, F = 6 = d(d+1)/2 <= r d, but rank <= r d - r(r-1)/2 = 5",
+            system="encoder",
+            activation="identity",
+            keys=sp.Matrix([[1, 2, 0], [3, -1, 1], [-2, 5, 2], [R(1, 2), R(1, 3), -1], [4, 0, -3], [1, 1, 1]]),
+            gates=sp.Matrix([[1, R(1, 2), -1], [R(-1, 3), 2, R(1, 4)]]),
+            rank_bound=5,
+        ),
+        dict(
+            name="ntk_relu_too_few_active_gates",
+            description="NTK, relu, h = F = 2, d = 2: key 1 activates one gate, so its d = 2 rows have rank 1",
+            system="ntk",
+            activation="relu",
+            keys=sp.Matrix([[1, 0], [0, 1]]),
+            gates=(sp.Matrix([[1, -1], [-1, 1]]), sp.Matrix([[1, 2], [3, -1]])),
+            rank_bound=3,
+        ),
     ]
     return out
 
@@ -491,7 +547,7 @@ def _sym_keys(n_facts: int, dim: int) -> tuple[sp.Matrix, list]:
     return sp.Matrix(n_facts, dim, syms), list(syms)
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def encoder_symbolic_derivation() -> Derivation:
     """Maximal minors as nonzero polynomials in symbolic keys (identity activation, small sizes)."""
     R = sp.Rational
@@ -500,18 +556,27 @@ def encoder_symbolic_derivation() -> Derivation:
     K, ks = _sym_keys(3, 2)
     G = sp.Matrix([[1, R(1, 2)], [R(-1, 3), 2]])
     Phi = system_matrix_symbolic(K, G, "identity")
-    steps.append(NonzeroPolynomial("d=2, r=2, F=3, rational G: minor on columns 0,1,2", Phi[:, :3].det(method="berkowitz"), ks))
+    steps.append(
+        NonzeroPolynomial("d=2, r=2, F=3, rational G: minor on columns 0,1,2", Phi[:, :3].det(method="berkowitz"), ks)
+    )
     # d = 2, r = 1, F = 2: symbolic gate and keys
     K, ks = _sym_keys(2, 2)
     gs = sp.symbols("g1:3", real=True)
     Phi = system_matrix_symbolic(K, sp.Matrix([list(gs)]), "identity")
-    steps.append(NonzeroPolynomial("d=2, r=1, F=2, symbolic gate: det = (g.k1)(g.k2)(k1 x k2)", Phi.det(), ks + list(gs)))
+    steps.append(
+        NonzeroPolynomial("d=2, r=1, F=2, symbolic gate: det = (g.k1)(g.k2)(k1 x k2)", Phi.det(), ks + list(gs))
+    )
     # d = 3, r = 2, F = 4: rational gates, symbolic keys, 4x4 minor
     K, ks = _sym_keys(4, 3)
     G = sp.Matrix([[1, R(1, 2), -1], [R(-1, 3), 2, R(1, 4)]])
     Phi = system_matrix_symbolic(K, G, "identity")
-    steps.append(NonzeroPolynomial("d=3, r=2, F=4, rational G: minor on columns 0,1,2,4",
-                                   Phi.extract(list(range(4)), [0, 1, 2, 4]).det(method="berkowitz"), ks))
+    steps.append(
+        NonzeroPolynomial(
+            "d=3, r=2, F=4, rational G: minor on columns 0,1,2,4",
+            Phi.extract(list(range(4)), [0, 1, 2, 4]).det(method="berkowitz"),
+            ks,
+        )
+    )
     return Derivation(
         name="measure zero: encoder minors are nonzero polynomials (small sizes)",
         statement=_conjunction(steps),
@@ -530,22 +595,30 @@ def encoder_symbolic_derivation() -> Derivation:
 WITNESS_SIZES = ((26, 8, 4, "identity"), (36, 8, 5, "relu"), (36, 8, 5, "silu"), (20, 5, 4, "gelu"))
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def encoder_witness_derivation() -> Derivation:
     """Exact (identity, relu) and interval (silu, gelu) witnesses of full row rank."""
     steps: list[Step] = []
     for Fn, dn, rn, act in WITNESS_SIZES:
         if act in ("identity", "relu"):
             wit = rational_witness(Fn, dn, rn, act, seed=Fn * 1000 + dn)
-            steps.append(RankAtLeast(f"{act}: F={Fn}, d={dn}, r={rn}, exact rational witness, rank = F",
-                                     system_matrix_symbolic(wit["keys"], wit["gates"], act), Fn))
+            steps.append(
+                RankAtLeast(
+                    f"{act}: F={Fn}, d={dn}, r={rn}, exact rational witness, rank = F",
+                    system_matrix_symbolic(wit["keys"], wit["gates"], act),
+                    Fn,
+                )
+            )
         else:
             rng = np.random.default_rng(Fn * 1000 + dn)
             K = _rand_rationals(rng, (Fn, dn))
             G = _rand_rationals(rng, (rn, dn))
             steps.append(IntervalEnclosesDefinition(act))
-            steps.append(IntervalNonzeroMinor(f"{act}: F={Fn}, d={dn}, r={rn}, interval witness, a maximal minor != 0",
-                                              K, G, act))
+            steps.append(
+                IntervalNonzeroMinor(
+                    f"{act}: F={Fn}, d={dn}, r={rn}, interval witness, a maximal minor != 0", K, G, act
+                )
+            )
     return Derivation(
         name="measure zero: encoder full row rank witnesses",
         statement=_conjunction(steps),
@@ -562,7 +635,7 @@ def encoder_witness_derivation() -> Derivation:
     )
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def identity_rank_bound_derivation() -> Derivation:
     """rank Phi <= d(d+1)/2 for identity activation: Phi = (monomials k_a k_b) x M(G)."""
     dn, rn, Fn = 3, 2, 7
@@ -571,6 +644,7 @@ def identity_rank_bound_derivation() -> Derivation:
     Phi = system_matrix_symbolic(K, gs, "identity")
     pairs = [(a, bb) for a in range(dn) for bb in range(a, dn)]
     L = sp.Matrix(Fn, len(pairs), lambda i, p: K[i, pairs[p][0]] * K[i, pairs[p][1]])
+
     # column (j, t) of Phi is sum_a g_{j a} k_a k_t: coefficient of monomial k_a k_b
     def coef(p: int, col: int) -> sp.Expr:
         a, bb = pairs[p]
@@ -581,6 +655,7 @@ def identity_rank_bound_derivation() -> Derivation:
         if t == a and a != bb:
             val += gs[j, bb]
         return val
+
     Rm = sp.Matrix(len(pairs), rn * dn, coef)
     # null vector of the r = 2 gate rows: A_1 = g_2, A_2 = -g_1 (k^T (g_1 g_2^T - g_2 g_1^T) k = 0)
     null = sp.Matrix(list(gs.row(1)) + list(-gs.row(0)))
@@ -591,8 +666,11 @@ def identity_rank_bound_derivation() -> Derivation:
         RankAtMost("Phi = L(k) M(G), L = monomials k_a k_b (a <= b), d=3: 6 columns", Phi, L, Rm),
         RankAtLeast("d=2, F=4, r=2 rational keys: rank reaches 3", system_matrix_symbolic(wit_keys, G2, "identity"), 3),
         KernelContains("null direction A_1 = g_2, A_2 = -g_1 (symbolic keys and gates, d=3, r=2)", Phi, null),
-        RankAtLeast("the cap r d - r(r-1)/2 is attained: d=8, r=4, F=26 exact witness",
-                    system_matrix_symbolic(wit26["keys"], wit26["gates"], "identity"), 26),
+        RankAtLeast(
+            "the cap r d - r(r-1)/2 is attained: d=8, r=4, F=26 exact witness",
+            system_matrix_symbolic(wit26["keys"], wit26["gates"], "identity"),
+            26,
+        ),
     ]
     return Derivation(
         name="measure zero: identity activation caps the rank at d(d+1)/2 and r d - r(r-1)/2",
@@ -610,7 +688,7 @@ def identity_rank_bound_derivation() -> Derivation:
     )
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def ntk_derivation() -> Derivation:
     """NTK system: nonzero polynomial minor (small, symbolic keys) and an exact witness."""
     R = sp.Rational
@@ -622,9 +700,12 @@ def ntk_derivation() -> Derivation:
     Fn, dn = 24, 4  # h = F, d_out = d; relu needs >= d active gates on every key (small F often fails)
     Kw, Gw, Dw = _rand_rationals(rng, (Fn, dn)), _rand_rationals(rng, (Fn, dn)), _rand_rationals(rng, (dn, Fn))
     steps: list[Step] = [
-        NonzeroPolynomial("d=2, h=F=2, rational G, D: det is a nonzero polynomial in the keys", Phi.det(method="berkowitz"), ks),
-        RankAtLeast("relu, F=h=24, d=4: exact witness, rank = F d = 96",
-                    ntk_system_matrix_symbolic(Kw, Gw, Dw, "relu"), Fn * dn),
+        NonzeroPolynomial(
+            "d=2, h=F=2, rational G, D: det is a nonzero polynomial in the keys", Phi.det(method="berkowitz"), ks
+        ),
+        RankAtLeast(
+            "relu, F=h=24, d=4: exact witness, rank = F d = 96", ntk_system_matrix_symbolic(Kw, Gw, Dw, "relu"), Fn * dn
+        ),
     ]
     return Derivation(
         name="measure zero: NTK kernel system (h = F)",
@@ -642,7 +723,7 @@ def ntk_derivation() -> Derivation:
     )
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def hebbian_derivation() -> Derivation:
     """Hebbian ridge features: nonzero polynomial minor and exact witness (F <= min(h, d(d+1)/2))."""
     R = sp.Rational
@@ -668,4 +749,3 @@ def hebbian_derivation() -> Derivation:
         steps=steps,
         references=["construction: THEORY_NOTES section 4.2"],
     )
-

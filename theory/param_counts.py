@@ -67,11 +67,11 @@ ENCDEC_M_DEFAULT = sp.Min(d, sp.ceiling(_jl.M_DECODER))
 
 # ---- hidden widths (one expression per method; edit here) -----------------
 WIDTH: dict[str, sp.Expr] = {
-    "gd": h,                   # given width
-    "ntk": F,                  # one hidden unit per fact
-    "hebbian_raw": 4 * d,      # default feature count of the raw Hebbian readout
-    "hebbian_ridge": F,        # ridge interpolation needs h >= F
-    "encdec": m * R_GATE,      # m groups of r = ceil(F/d) units
+    "gd": h,  # given width
+    "ntk": F,  # one hidden unit per fact
+    "hebbian_raw": 4 * d,  # default feature count of the raw Hebbian readout
+    "hebbian_ridge": F,  # ridge interpolation needs h >= F
+    "encdec": m * R_GATE,  # m groups of r = ceil(F/d) units
 }
 
 # ---- parameter counts ---------------------------------------------------------
@@ -88,7 +88,7 @@ ENCDEC_UPPER = 3 * m * (F + d)
 RATIO_LIMIT = 288 * b * sp.log(2) / (rho**2 * (3 - rho))
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _twin(expr: sp.Expr):
     syms = tuple(sorted(expr.free_symbols, key=lambda s: s.name))
     return syms, sp.lambdify(syms, expr, modules="math")
@@ -170,7 +170,7 @@ def ratio_to_counting_bound(method: str, form: str = "folded", *, permutation: b
 
 
 # ------------------------------------------------------------------ derivations
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def encdec_bound_derivation() -> Derivation:
     """``3 m F <= 3 d m ceil(F/d) <= 3 m (F + d)``."""
     folded = PARAMS[("encdec", "folded")]
@@ -195,7 +195,7 @@ def encdec_bound_derivation() -> Derivation:
     )
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def ratio_limit_derivation() -> Derivation:
     """params / (log2 F!/b) -> 288 b ln2 / (rho^2 (3 - rho)) = Theta(rho^-2) for N = F, F -> oo."""
     mdec = _jl.M_DECODER.subs(N, F)
@@ -225,10 +225,22 @@ def ratio_limit_derivation() -> Derivation:
         steps=[
             Limit("lower squeeze: 3 m F b ln2 / ((F+1) ln(F+1) - F)", lo_ratio, F, sp.oo, RATIO_LIMIT),
             Limit("upper squeeze: 3 m (F+d) b ln2 / (F ln F - F + 1)", hi_ratio, F, sp.oo, RATIO_LIMIT),
-            Inequality("Theta(rho^-2), lower: limit >= 96 b ln2 / rho^2 (0 < rho <= 1)",
-                       theta_lo, "<=", RATIO_LIMIT, subs={rho: 1 / (1 + u01)}, conditions=[rho <= 1]),
-            Inequality("Theta(rho^-2), upper: limit <= 144 b ln2 / rho^2 (0 < rho <= 1)",
-                       RATIO_LIMIT, "<=", theta_hi, subs={rho: 1 / (1 + u01)}, conditions=[rho <= 1]),
+            Inequality(
+                "Theta(rho^-2), lower: limit >= 96 b ln2 / rho^2 (0 < rho <= 1)",
+                theta_lo,
+                "<=",
+                RATIO_LIMIT,
+                subs={rho: 1 / (1 + u01)},
+                conditions=[rho <= 1],
+            ),
+            Inequality(
+                "Theta(rho^-2), upper: limit <= 144 b ln2 / rho^2 (0 < rho <= 1)",
+                RATIO_LIMIT,
+                "<=",
+                theta_hi,
+                subs={rho: 1 / (1 + u01)},
+                conditions=[rho <= 1],
+            ),
         ],
         references=["counting bound (theory/counting.py), JL decoder (theory/jl.py)"],
     )

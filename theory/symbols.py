@@ -39,12 +39,12 @@ lam = sp.Symbol("lambda", positive=True)
 __all__ = ["F", "N", "d", "h", "m", "s", "b", "rho", "eps", "delta", "lam"]
 
 # Auxiliary symbols of the derivations (added by the theory/ module).
-P = sp.Symbol("P", positive=True)            # number of parameters
+P = sp.Symbol("P", positive=True)  # number of parameters
 n = sp.Symbol("n", positive=True, integer=True)  # number of points (JL)
-x = sp.Symbol("x", positive=True)            # generic positive real
+x = sp.Symbol("x", positive=True)  # generic positive real
 y = sp.Symbol("y", positive=True)
-t = sp.Symbol("t", positive=True)            # Chernoff parameter
-u = sp.Symbol("u", positive=True)            # reparametrization variable
+t = sp.Symbol("t", positive=True)  # Chernoff parameter
+u = sp.Symbol("u", positive=True)  # reparametrization variable
 w = sp.Symbol("w", nonnegative=True, integer=True)
 q = sp.Symbol("q", positive=True, integer=True)
 r = sp.Symbol("r", positive=True, integer=True)  # shared gate rows of the encoder, ceil(F/d)

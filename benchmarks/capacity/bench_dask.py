@@ -42,8 +42,14 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--out", default="benchmarks/capacity/bench_dask.csv")
     args = ap.parse_args(argv)
 
-    configs = grid_configs([args.family], [int(x) for x in args.d.split(",")], args.alphas.split(","),
-                           args.methods.split(","), args.seeds, rho=not args.no_rho)
+    configs = grid_configs(
+        [args.family],
+        [int(x) for x in args.d.split(",")],
+        args.alphas.split(","),
+        args.methods.split(","),
+        args.seeds,
+        rho=not args.no_rho,
+    )
     results = []
 
     with tempfile.TemporaryDirectory() as tmp:
@@ -58,8 +64,12 @@ def main(argv: list[str] | None = None) -> None:
 
         from dask.distributed import Client, LocalCluster
 
-        with LocalCluster(n_workers=args.workers, threads_per_worker=1, processes=True,
-                          dashboard_address=None) as cluster, Client(cluster) as client:
+        with (
+            LocalCluster(
+                n_workers=args.workers, threads_per_worker=1, processes=True, dashboard_address=None
+            ) as cluster,
+            Client(cluster) as client,
+        ):
             client.wait_for_workers(args.workers)
             t0 = time.perf_counter()
             rep = run_sweep(configs, os.path.join(tmp, "warm"), client=client, progress=False)

@@ -51,8 +51,13 @@ def table(rows: list[dict]) -> str:
         p = {m: _med([float(r["params"]) for r in cell[m]]) for m in methods if m in cell}
         t = {m: _med([float(r["construct_seconds"]) for r in cell[m]]) for m in methods if m in cell}
         gd = p.get("gd")
-        row = [fam, str(d), str(F), f"{rho[key]:.3f}" if rho[key] is not None and math.isfinite(rho[key]) else "-",
-               f"{bound:,.1f}"]
+        row = [
+            fam,
+            str(d),
+            str(F),
+            f"{rho[key]:.3f}" if rho[key] is not None and math.isfinite(rho[key]) else "-",
+            f"{bound:,.1f}",
+        ]
         for m in methods:
             if m not in p:
                 row.append("-")
@@ -76,11 +81,15 @@ def table(rows: list[dict]) -> str:
     out = "\n".join(lines)
     notes = []
     if best_vs_gd:
-        notes.append(f"- best construction params / GD params: {min(best_vs_gd):.2f} .. {max(best_vs_gd):.2f} "
-                     f"({sum(x <= 1 for x in best_vs_gd)} of {len(best_vs_gd)} sizes at or below GD)")
+        notes.append(
+            f"- best construction params / GD params: {min(best_vs_gd):.2f} .. {max(best_vs_gd):.2f} "
+            f"({sum(x <= 1 for x in best_vs_gd)} of {len(best_vs_gd)} sizes at or below GD)"
+        )
     sph = [x for f, x in best_vs_bound if f == "spherical"]
     if sph:
-        notes.append(f"- best construction params / counting bound (32 bits), spherical: {min(sph):.1f} .. {max(sph):.1f}")
+        notes.append(
+            f"- best construction params / counting bound (32 bits), spherical: {min(sph):.1f} .. {max(sph):.1f}"
+        )
     if speed:
         notes.append(f"- GD time / best construction time: {min(speed):.3g} .. {max(speed):.3g}")
     return out + ("\n\n" + "\n".join(notes) if notes else "")

@@ -26,9 +26,22 @@ import numpy as np
 import factmlp
 from factmlp.xp import cupy_available
 
-
-COLUMNS = ("d", "F", "N", "backend", "rho", "rho_seconds", "construct_seconds", "construct_backend",
-           "verify_seconds", "stored", "total", "certified", "verify_backend", "parity")
+COLUMNS = (
+    "d",
+    "F",
+    "N",
+    "backend",
+    "rho",
+    "rho_seconds",
+    "construct_seconds",
+    "construct_backend",
+    "verify_seconds",
+    "stored",
+    "total",
+    "certified",
+    "verify_backend",
+    "parity",
+)
 
 
 def _append(path: str, row: dict) -> None:
@@ -58,10 +71,22 @@ def measure(F: int, d: int, backends: list[str], have_cupy: bool, out: str) -> N
             continue
         res, t_rho = _timed(lambda: factmlp.decodability(fs.values, fs.used_values, backend=backend))
         rep, t_ver = _timed(lambda: factmlp.verify_storage(c.mlp, fs, backend=backend))
-        row = {"d": d, "F": F, "N": F, "backend": backend, "rho": res.rho, "rho_seconds": t_rho,
-               "construct_seconds": t_con, "construct_backend": "numpy (no CuPy path; one build per size)",
-               "verify_seconds": t_ver, "stored": rep.stored, "total": rep.total, "certified": rep.certified,
-               "verify_backend": rep.backend, "parity": ""}
+        row = {
+            "d": d,
+            "F": F,
+            "N": F,
+            "backend": backend,
+            "rho": res.rho,
+            "rho_seconds": t_rho,
+            "construct_seconds": t_con,
+            "construct_backend": "numpy (no CuPy path; one build per size)",
+            "verify_seconds": t_ver,
+            "stored": rep.stored,
+            "total": rep.total,
+            "certified": rep.certified,
+            "verify_backend": rep.backend,
+            "parity": "",
+        }
         u = fs.used_values
         if ref is None:
             ref = (res, rep)
@@ -85,8 +110,10 @@ def main() -> None:
     have_cupy = cupy_available()
     for F in (int(x) for x in args.sizes.split(",")):
         if time.perf_counter() - t0 > args.budget:
-            _append(args.out, {"d": args.d, "F": F, "N": F, "backend": "-",
-                               "parity": f"skipped: budget {args.budget} s spent"})
+            _append(
+                args.out,
+                {"d": args.d, "F": F, "N": F, "backend": "-", "parity": f"skipped: budget {args.budget} s spent"},
+            )
             continue
         measure(F, args.d, args.backends.split(","), have_cupy, args.out)
     print(f"total {time.perf_counter() - t0:.1f} s")

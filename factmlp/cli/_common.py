@@ -23,7 +23,8 @@ import json
 import math
 import os
 import sys
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import click
 import numpy as np
@@ -116,8 +117,11 @@ def error_message(exc: BaseException) -> str:
     if isinstance(exc, OSError):
         return _os_message(exc)
     text = str(exc)
-    return (f"unexpected {type(exc).__name__}" + (f": {text}" if text else "")
-            + " (rerun with factmlp --debug for the traceback)")
+    return (
+        f"unexpected {type(exc).__name__}"
+        + (f": {text}" if text else "")
+        + " (rerun with factmlp --debug for the traceback)"
+    )
 
 
 def handle_errors(func: Callable[..., Any]) -> Callable[..., Any]:
@@ -144,6 +148,7 @@ def handle_errors(func: Callable[..., Any]) -> Callable[..., Any]:
 
 
 # ----------------------------------------------------------------- guards ----
+
 
 def require_memory(nbytes: float, what: str) -> None:
     """Refuse up front (:class:`InvalidInputError`) a job whose arrays need more than physical memory.
@@ -209,7 +214,19 @@ class FiniteFloat(click.ParamType):
 
 
 __all__ = [
-    "EXIT_OK", "EXIT_NEGATIVE", "EXIT_BAD_INPUT", "json_option", "dumps", "one_line", "fail", "warn",
-    "debug_enabled", "error_message", "handle_errors", "require_memory", "check_out_file", "check_out_dir",
+    "EXIT_OK",
+    "EXIT_NEGATIVE",
+    "EXIT_BAD_INPUT",
+    "json_option",
+    "dumps",
+    "one_line",
+    "fail",
+    "warn",
+    "debug_enabled",
+    "error_message",
+    "handle_errors",
+    "require_memory",
+    "check_out_file",
+    "check_out_dir",
     "FiniteFloat",
 ]

@@ -6,8 +6,17 @@ import sys
 
 import click
 
-from ._common import (EXIT_NEGATIVE, EXIT_OK, check_out_dir, dumps, fail, handle_errors, json_option,
-                      require_memory, warn)
+from ._common import (
+    EXIT_NEGATIVE,
+    EXIT_OK,
+    check_out_dir,
+    dumps,
+    fail,
+    handle_errors,
+    json_option,
+    require_memory,
+    warn,
+)
 
 
 def _split(text: str) -> list[str]:
@@ -15,29 +24,74 @@ def _split(text: str) -> list[str]:
 
 
 @click.command("capacity")
-@click.option("--families", default="spherical", show_default=True,
-              help="Comma-separated embedding families (see factmlp make-factset).")
+@click.option(
+    "--families",
+    default="spherical",
+    show_default=True,
+    help="Comma-separated embedding families (see factmlp make-factset).",
+)
 @click.option("--d", "dims", default="64", show_default=True, help="Comma-separated dimensions d.")
-@click.option("--alpha", "alphas", default="1/8", show_default=True,
-              help="Comma-separated fact densities alpha (exact fractions, e.g. 1/32,1/4,1): F = round(alpha d^2), N = F.")
-@click.option("--methods", default="encdec,hebbian,ntk", show_default=True, help="Comma-separated construction methods.")
-@click.option("--seeds", type=click.IntRange(min=1), default=1, show_default=True,
-              help="Number of construction seeds (0 .. seeds-1) per configuration.")
-@click.option("--factset-seed", type=click.IntRange(min=0), default=0, show_default=True, help="Seed of the generated fact sets.")
-@click.option("--factset", "factsets", multiple=True, type=click.Path(exists=False),
-              help="A fact set .npz (or a directory of them) to use instead of --families/--d/--alpha; repeatable.")
-@click.option("--out", type=click.Path(file_okay=False), required=True, help="Output directory (cache/ and results.csv).")
+@click.option(
+    "--alpha",
+    "alphas",
+    default="1/8",
+    show_default=True,
+    help="Comma-separated fact densities alpha (exact fractions, e.g. 1/32,1/4,1): F = round(alpha d^2), N = F.",
+)
+@click.option(
+    "--methods", default="encdec,hebbian,ntk", show_default=True, help="Comma-separated construction methods."
+)
+@click.option(
+    "--seeds",
+    type=click.IntRange(min=1),
+    default=1,
+    show_default=True,
+    help="Number of construction seeds (0 .. seeds-1) per configuration.",
+)
+@click.option(
+    "--factset-seed", type=click.IntRange(min=0), default=0, show_default=True, help="Seed of the generated fact sets."
+)
+@click.option(
+    "--factset",
+    "factsets",
+    multiple=True,
+    type=click.Path(exists=False),
+    help="A fact set .npz (or a directory of them) to use instead of --families/--d/--alpha; repeatable.",
+)
+@click.option(
+    "--out", type=click.Path(file_okay=False), required=True, help="Output directory (cache/ and results.csv)."
+)
 @click.option("--scheduler", default=None, help="Address of a running Dask scheduler (tcp://host:port).")
-@click.option("--workers", type=click.IntRange(min=1), default=1, show_default=True,
-              help="Without --scheduler: 1 runs serially in-process, N > 1 starts a Dask LocalCluster of N processes.")
+@click.option(
+    "--workers",
+    type=click.IntRange(min=1),
+    default=1,
+    show_default=True,
+    help="Without --scheduler: 1 runs serially in-process, N > 1 starts a Dask LocalCluster of N processes.",
+)
 @click.option("--hi", type=click.IntRange(min=1), default=None, help="Largest width probed [default: max(2F, 16)].")
 @click.option("--no-rho", is_flag=True, help="Skip the decodability rho of each fact set (NaN in the CSV).")
 @click.option("--preload", multiple=True, help="Module each worker imports first (e.g. to register custom methods).")
 @click.option("--no-progress", is_flag=True, help="No progress bar.")
 @json_option
 @handle_errors
-def command(families, dims, alphas, methods, seeds, factset_seed, factsets, out, scheduler, workers, hi,
-            no_rho, preload, no_progress, as_json):
+def command(
+    families,
+    dims,
+    alphas,
+    methods,
+    seeds,
+    factset_seed,
+    factsets,
+    out,
+    scheduler,
+    workers,
+    hi,
+    no_rho,
+    preload,
+    no_progress,
+    as_json,
+):
     """Minimum hidden width h* storing 100% of facts (certified), per configuration.
 
     One row per run (family x d x alpha x method x seed) in OUT/results.csv;
@@ -78,15 +132,29 @@ def command(families, dims, alphas, methods, seeds, factset_seed, factsets, out,
     if factsets:
         configs = factset_configs(list(factsets), method_list, seeds, options=options, rho=not no_rho)
     else:
-        configs = grid_configs(_split(families), dim_list, alpha_list, method_list, seeds,
-                               factset_seed=factset_seed, options=options, rho=not no_rho)
+        configs = grid_configs(
+            _split(families),
+            dim_list,
+            alpha_list,
+            method_list,
+            seeds,
+            factset_seed=factset_seed,
+            options=options,
+            rho=not no_rho,
+        )
     if configs:
         big = max(configs, key=lambda c: (c["F"] + c["N"]) * c["d"])
         require_memory((big["F"] + big["N"]) * big["d"] * 8, f"d={big['d']} with F={big['F']} facts")
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", DamagedCacheWarning)
-        rep = run_sweep(configs, out, scheduler=scheduler, workers=workers, preload=tuple(preload),
-                        progress=not no_progress and not as_json)
+        rep = run_sweep(
+            configs,
+            out,
+            scheduler=scheduler,
+            workers=workers,
+            preload=tuple(preload),
+            progress=not no_progress and not as_json,
+        )
     damaged = []
     for w in caught:
         if issubclass(w.category, DamagedCacheWarning):
@@ -96,16 +164,24 @@ def command(families, dims, alphas, methods, seeds, factset_seed, factsets, out,
             warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
     n_ok = sum(1 for r in rep.rows if r.get("status") == "ok")
     summary = {
-        "csv": rep.csv_path, "runs": len(rep.rows), "cached": rep.n_cached, "ran": rep.n_run,
-        "ok": n_ok, "not_found": sum(1 for r in rep.rows if r.get("status") == "not_found"),
-        "errors": rep.n_errors, "error_messages": rep.errors[:20], "seconds": rep.seconds,
+        "csv": rep.csv_path,
+        "runs": len(rep.rows),
+        "cached": rep.n_cached,
+        "ran": rep.n_run,
+        "ok": n_ok,
+        "not_found": sum(1 for r in rep.rows if r.get("status") == "not_found"),
+        "errors": rep.n_errors,
+        "error_messages": rep.errors[:20],
+        "seconds": rep.seconds,
         "warnings": damaged,
     }
     if as_json:
         click.echo(dumps(summary))
     else:
-        click.echo(f"{len(rep.rows)} runs ({rep.n_cached} cached, {rep.n_run} run) in {rep.seconds:.1f} s: "
-                   f"{n_ok} ok, {summary['not_found']} without a storing width, {rep.n_errors} errors")
+        click.echo(
+            f"{len(rep.rows)} runs ({rep.n_cached} cached, {rep.n_run} run) in {rep.seconds:.1f} s: "
+            f"{n_ok} ok, {summary['not_found']} without a storing width, {rep.n_errors} errors"
+        )
         for e in rep.errors[:20]:
             click.echo(f"  error: {e}")
         click.echo(f"wrote {rep.csv_path}")

@@ -13,10 +13,19 @@ from ._common import EXIT_NEGATIVE, EXIT_OK, dumps, handle_errors, json_option
 @click.command("check-weights")
 @click.argument("factset", type=click.Path(dir_okay=False))
 @click.argument("weights", type=click.Path(dir_okay=False))
-@click.option("--batch-size", type=click.IntRange(min=1), default=None,
-              help="Keys per float64 batch [default: from a 256 MiB memory budget].")
-@click.option("--max-recompute", type=click.IntRange(min=0), default=10_000, show_default=True,
-              help="At most this many near-tie facts are recomputed exactly; the rest stay uncertified.")
+@click.option(
+    "--batch-size",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Keys per float64 batch [default: from a 256 MiB memory budget].",
+)
+@click.option(
+    "--max-recompute",
+    type=click.IntRange(min=0),
+    default=10_000,
+    show_default=True,
+    help="At most this many near-tie facts are recomputed exactly; the rest stay uncertified.",
+)
 @json_option
 @handle_errors
 def command(factset, weights, batch_size, max_recompute, as_json):
@@ -40,12 +49,16 @@ def command(factset, weights, batch_size, max_recompute, as_json):
     if as_json:
         click.echo(dumps(report.to_dict()))
     else:
-        click.echo(f"{factset}: F={fs.n_facts} facts, N={fs.n_values} values, d={fs.dim}; "
-                   f"{weights}: h={mlp.hidden}, activation {mlp.activation}, dtype {mlp.dtype}")
+        click.echo(
+            f"{factset}: F={fs.n_facts} facts, N={fs.n_values} values, d={fs.dim}; "
+            f"{weights}: h={mlp.hidden}, activation {mlp.activation}, dtype {mlp.dtype}"
+        )
         verdict = "all facts certified stored" if report.certified else "NOT all facts certified stored"
         click.echo(f"stored {report.stored}/{report.total}: {verdict}")
-        click.echo(f"min margin {report.min_margin:.6g} (max error bound {float(report.error_bounds.max()):.3g}); "
-                   f"{report.recomputed.size} near-tie fact(s) decided exactly")
+        click.echo(
+            f"min margin {report.min_margin:.6g} (max error bound {float(report.error_bounds.max()):.3g}); "
+            f"{report.recomputed.size} near-tie fact(s) decided exactly"
+        )
         if report.failing.size:
             shown = ", ".join(str(int(i)) for i in report.failing[:20])
             more = f", ... ({report.failing.size} in all)" if report.failing.size > 20 else ""

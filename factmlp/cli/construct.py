@@ -6,21 +6,43 @@ import sys
 
 import click
 
-from ._common import (EXIT_BAD_INPUT, EXIT_NEGATIVE, EXIT_OK, check_out_file, dumps, fail, handle_errors,
-                      json_option, require_memory)
+from ._common import (
+    EXIT_BAD_INPUT,
+    EXIT_NEGATIVE,
+    EXIT_OK,
+    check_out_file,
+    dumps,
+    fail,
+    handle_errors,
+    json_option,
+    require_memory,
+)
 
 
 @click.command("construct")
 @click.argument("factset", type=click.Path(dir_okay=False))
-@click.option("--method", default="encdec", show_default=True,
-              help="Construction method (encdec, hebbian, ntk, gd, or any registered one).")
-@click.option("--out", "out_path", type=click.Path(dir_okay=False), required=True,
-              help="Where to write the weights (safetensors, LlamaMLP layout).")
+@click.option(
+    "--method",
+    default="encdec",
+    show_default=True,
+    help="Construction method (encdec, hebbian, ntk, gd, or any registered one).",
+)
+@click.option(
+    "--out",
+    "out_path",
+    type=click.Path(dir_okay=False),
+    required=True,
+    help="Where to write the weights (safetensors, LlamaMLP layout).",
+)
 @click.option("--hidden", type=int, default=None, help="Hidden width h [default: the method's guarantee width].")
 @click.option("--seed", type=int, default=0, show_default=True)
 @click.option("--whiten", is_flag=True, help="encdec: whiten the values before computing readout directions.")
-@click.option("--polish", "do_polish", is_flag=True,
-              help="Repair failing facts with factmlp.polish (never loses a certified fact); JSON gains 'polish'.")
+@click.option(
+    "--polish",
+    "do_polish",
+    is_flag=True,
+    help="Repair failing facts with factmlp.polish (never loses a certified fact); JSON gains 'polish'.",
+)
 @json_option
 @handle_errors
 def command(factset, method, out_path, hidden, seed, whiten, do_polish, as_json):
@@ -74,8 +96,10 @@ def command(factset, method, out_path, hidden, seed, whiten, do_polish, as_json)
     if as_json:
         click.echo(dumps(out))
     else:
-        click.echo(f"{method}: hidden {c.hidden}, {c.params} parameters"
-                   + (f" ({c.params_factored} factored)" if c.params_factored is not None else "")
-                   + f", built in {c.seconds:.2f} s")
+        click.echo(
+            f"{method}: hidden {c.hidden}, {c.params} parameters"
+            + (f" ({c.params_factored} factored)" if c.params_factored is not None else "")
+            + f", built in {c.seconds:.2f} s"
+        )
         click.echo(f"certified stored: {report.stored}/{report.total}; weights written to {out_path}")
     sys.exit(EXIT_OK if report.stored == report.total and report.certified else EXIT_NEGATIVE)

@@ -50,9 +50,16 @@ def command(family, d, facts, values, seed, method, as_json):
     c = construct(fs, method, seed=seed)
     rep = verify_storage(c.mlp, fs)
     out.update(
-        method=method, hidden=c.hidden, params=c.params, params_factored=c.params_factored,
-        params_bound=c.param_bound, construct_seconds=c.seconds,
-        stored=rep.stored, total=rep.total, certified=rep.certified, min_margin=rep.min_margin,
+        method=method,
+        hidden=c.hidden,
+        params=c.params,
+        params_factored=c.params_factored,
+        params_bound=c.param_bound,
+        construct_seconds=c.seconds,
+        stored=rep.stored,
+        total=rep.total,
+        certified=rep.certified,
+        min_margin=rep.min_margin,
         counting_bound_params_fp32=float(fs.n_facts * np.log2(fs.n_values) / 32.0),
     )
     stored_all = rep.certified
@@ -72,14 +79,27 @@ def _print_summary(out: dict) -> None:
     table.add_column("quantity")
     table.add_column("value", justify="right")
     labels = {
-        "family": "embedding family", "d": "dimension d", "facts": "facts F", "values": "values N",
-        "seed": "seed", "rho": "decodability rho(V)", "rho_certified_lower": "  certified lower bound",
-        "rho_certified_upper": "  certified upper bound", "decodability_seconds": "  solver seconds",
-        "feasible": "feasible", "method": "construction", "hidden": "hidden width h",
-        "params": "parameters (folded, 3dh)", "params_factored": "parameters (factored)",
-        "params_bound": "theory's parameter bound", "counting_bound_params_fp32": "counting bound F log2 N / 32",
-        "construct_seconds": "construction seconds", "stored": "facts certified stored",
-        "total": "facts in all", "min_margin": "minimum margin", "certified": "all facts certified",
+        "family": "embedding family",
+        "d": "dimension d",
+        "facts": "facts F",
+        "values": "values N",
+        "seed": "seed",
+        "rho": "decodability rho(V)",
+        "rho_certified_lower": "  certified lower bound",
+        "rho_certified_upper": "  certified upper bound",
+        "decodability_seconds": "  solver seconds",
+        "feasible": "feasible",
+        "method": "construction",
+        "hidden": "hidden width h",
+        "params": "parameters (folded, 3dh)",
+        "params_factored": "parameters (factored)",
+        "params_bound": "theory's parameter bound",
+        "counting_bound_params_fp32": "counting bound F log2 N / 32",
+        "construct_seconds": "construction seconds",
+        "stored": "facts certified stored",
+        "total": "facts in all",
+        "min_margin": "minimum margin",
+        "certified": "all facts certified",
     }
     for key, label in labels.items():
         if key in out and out[key] is not None:

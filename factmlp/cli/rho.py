@@ -11,8 +11,13 @@ from ._common import EXIT_NEGATIVE, EXIT_OK, dumps, handle_errors, json_option
 
 @click.command("rho")
 @click.argument("factset", type=click.Path(dir_okay=False))
-@click.option("--tol", type=click.FloatRange(min=0, max=1, min_open=True, max_open=True), default=1e-9,
-              show_default=True, help="Relative width of the certified bracket of each rho_j.")
+@click.option(
+    "--tol",
+    type=click.FloatRange(min=0, max=1, min_open=True, max_open=True),
+    default=1e-9,
+    show_default=True,
+    help="Relative width of the certified bracket of each rho_j.",
+)
 @json_option
 @handle_errors
 def command(factset, tol, as_json):

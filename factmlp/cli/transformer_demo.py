@@ -41,17 +41,28 @@ def command(seed, vocab, d, facts, method, edit_fraction, as_json):
     c = construct(fs, method, seed=seed)
     model.set_mlp(c.mlp)
     r = recall(model, fq)
-    out: dict = {"seed": seed, "vocab": vocab, "d": d, "facts": facts, "method": method, "hidden": c.hidden,
-                 "params": c.params, "construct_seconds": c.seconds, "recall": r, "edit_fraction": edit_fraction}
+    out: dict = {
+        "seed": seed,
+        "vocab": vocab,
+        "d": d,
+        "facts": facts,
+        "method": method,
+        "hidden": c.hidden,
+        "params": c.params,
+        "construct_seconds": c.seconds,
+        "recall": r,
+        "edit_fraction": edit_fraction,
+    }
     after, idx = choose_edits(fq, edit_fraction, seed=seed + 2)
     out["edited"] = int(idx.size)
     edits = []
-    for label, how, kw in (("swap", "swap", {"method": method, "seed": seed}),
-                           ("fine-tune (all facts in loss)", "finetune", {"loss_on": "all"}),
-                           ("ROME-style rank-one", "rome", {})):
+    for label, how, kw in (
+        ("swap", "swap", {"method": method, "seed": seed}),
+        ("fine-tune (all facts in loss)", "finetune", {"loss_on": "all"}),
+        ("ROME-style rank-one", "rome", {}),
+    ):
         o = run_edit(model, fq, after, idx, how, **kw)
-        edits.append({"method": label, "edit_success": o.edit_success, "retention": o.retention,
-                      "seconds": o.seconds})
+        edits.append({"method": label, "edit_success": o.edit_success, "retention": o.retention, "seconds": o.seconds})
     out["edits"] = edits
     out["seconds"] = time.perf_counter() - t0
     ok = r > 0.99 and edits[0]["edit_success"] >= 0.99 and edits[0]["retention"] >= 0.99

@@ -13,11 +13,21 @@ from ._common import EXIT_BAD_INPUT, EXIT_NEGATIVE, check_out_dir, dumps, fail, 
 @click.option("--claims", "claim_ids", default=None, help="Comma-separated claim ids, e.g. C1,C3 [default: all].")
 @click.option("--profile", type=click.Choice(["quick", "full"]), default="quick", show_default=True)
 @click.option("--seed", type=click.IntRange(min=0), default=0, show_default=True)
-@click.option("--out", "out_dir", type=click.Path(file_okay=False), default="report", show_default=True,
-              help="Directory for certificate.json, report.md, report.tex.")
+@click.option(
+    "--out",
+    "out_dir",
+    type=click.Path(file_okay=False),
+    default="report",
+    show_default=True,
+    help="Directory for certificate.json, report.md, report.tex.",
+)
 @click.option("--method", default=None, help="Override the construction the claims exercise (for testing).")
-@click.option("--mutants", "mutants", is_flag=True,
-              help="Instead: apply each registered mutant and report which claim or derivation caught it.")
+@click.option(
+    "--mutants",
+    "mutants",
+    is_flag=True,
+    help="Instead: apply each registered mutant and report which claim or derivation caught it.",
+)
 @click.option("--only", "only", default=None, help="With --mutants: comma-separated mutant names [default: all].")
 @json_option
 @handle_errors
@@ -31,14 +41,16 @@ def command(claim_ids, profile, seed, out_dir, method, mutants, only, as_json):
     if mutants:
         _mutants_command(only, profile, seed, as_json)
         return
-    from proofs_checks.framework import REGISTRY, run_claims
     from proofs_checks import claims as _claims  # noqa: F401
+    from proofs_checks.framework import REGISTRY, run_claims
     from proofs_checks.report import headline, write_reports
 
     ids = [c.strip() for c in claim_ids.split(",") if c.strip()] if claim_ids is not None else None
     if ids is not None and not ids:
-        fail(f"--claims {claim_ids!r} selects no claim; give ids such as C1,C3 or leave --claims out for all",
-             EXIT_BAD_INPUT)
+        fail(
+            f"--claims {claim_ids!r} selects no claim; give ids such as C1,C3 or leave --claims out for all",
+            EXIT_BAD_INPUT,
+        )
     check_out_dir(out_dir)
     if ids:
         unknown = [i for i in ids if i not in REGISTRY]
@@ -55,6 +67,7 @@ def command(claim_ids, profile, seed, out_dir, method, mutants, only, as_json):
     console = Console(stderr=True)
     todo = ids or sorted(REGISTRY, key=lambda s: (len(s), s))
     with console.status(f"running {len(todo)} claim(s), profile {profile}") as status:
+
         def progress(cid: str, entry: dict) -> None:
             console.log(f"{cid} {entry['status']} ({entry['seconds']:.1f} s) {headline(entry, 3)}")
             status.update(f"ran {cid}")
@@ -62,8 +75,15 @@ def command(claim_ids, profile, seed, out_dir, method, mutants, only, as_json):
         cert = run_claims(ids, profile=profile, seed=seed, method=method, progress=progress)
     paths = write_reports(cert, out_dir)
     if as_json:
-        click.echo(dumps({"summary": cert["summary"], "files": paths,
-                          "claims": [{"id": c["id"], "status": c["status"]} for c in cert["claims"]]}))
+        click.echo(
+            dumps(
+                {
+                    "summary": cert["summary"],
+                    "files": paths,
+                    "claims": [{"id": c["id"], "status": c["status"]} for c in cert["claims"]],
+                }
+            )
+        )
     else:
         s = cert["summary"]
         click.echo(f"{s['passed']}/{s['total']} claims pass; wrote {', '.join(paths.values())}")
@@ -84,8 +104,7 @@ def _mutants_command(only, profile, seed, as_json) -> None:
     rows = run_mutants(names, profile=profile, seed=seed)
     ok = all_caught(rows)
     if as_json:
-        click.echo(dumps({"all_caught": ok, "rows": [{k: v for k, v in r.items() if k != "traceback"}
-                                                     for r in rows]}))
+        click.echo(dumps({"all_caught": ok, "rows": [{k: v for k, v in r.items() if k != "traceback"} for r in rows]}))
     else:
         click.echo("| mutant | kind | expected | caught by | seconds |")
         click.echo("| --- | --- | --- | --- | ---: |")

@@ -78,8 +78,14 @@ _MIN_CACHE: dict = {}
 _MIN_CACHE_SIZE = 16
 
 
-def _options(activation: str = "silu", projection: str = "auto", whiten: bool | float = False,
-             code_dim: int | str | None = None, delta: float = DELTA, gate_slack: int = 0) -> dict:
+def _options(
+    activation: str = "silu",
+    projection: str = "auto",
+    whiten: bool | float = False,
+    code_dim: int | str | None = None,
+    delta: float = DELTA,
+    gate_slack: int = 0,
+) -> dict:
     if activation not in ACTIVATIONS:
         raise InvalidInputError(f"activation must be one of {ACTIVATIONS}, got {activation!r}")
     if projection not in PROJECTIONS:
@@ -92,17 +98,23 @@ def _options(activation: str = "silu", projection: str = "auto", whiten: bool | 
         raise InvalidInputError(f"whiten must be a bool or a strength in [0, 1], got {whiten!r}")
     if code_dim in CODE_DIM_RULES:
         pass
-    elif code_dim is not None and (isinstance(code_dim, bool) or not isinstance(code_dim, (int, np.integer))
-                                   or int(code_dim) < 1):
+    elif code_dim is not None and (
+        isinstance(code_dim, bool) or not isinstance(code_dim, (int, np.integer)) or int(code_dim) < 1
+    ):
         raise InvalidInputError(f"code_dim must be a positive int, 'min' or 'theory', got {code_dim!r}")
     if not (0.0 < float(delta) < 1.0):
         raise InvalidInputError(f"delta must lie in (0, 1), got {delta!r}")
     if isinstance(gate_slack, bool) or not isinstance(gate_slack, (int, np.integer)) or int(gate_slack) < 0:
         raise InvalidInputError(f"gate_slack must be an int >= 0, got {gate_slack!r}")
-    return {"activation": activation, "projection": projection, "whiten": strength > 0, "strength": strength,
-            "code_dim": code_dim if code_dim is None or code_dim in CODE_DIM_RULES else int(code_dim),
-            "delta": float(delta),
-            "gate_slack": int(gate_slack)}
+    return {
+        "activation": activation,
+        "projection": projection,
+        "whiten": strength > 0,
+        "strength": strength,
+        "code_dim": code_dim if code_dim is None or code_dim in CODE_DIM_RULES else int(code_dim),
+        "delta": float(delta),
+        "gate_slack": int(gate_slack),
+    }
 
 
 def _whitening(values: np.ndarray, strength: float = 1.0) -> np.ndarray:
@@ -125,8 +137,9 @@ def _theory_code_dim(factset: FactSet, opts: dict) -> int:
         rho = float(decodability(factset.values @ W, factset.used_values).rho)
     if not rho > 0:  # cannot happen for a feasible set; keep the guarantee's width finite
         return factset.dim
-    return encdec_code_dim(F=factset.n_facts, N=max(factset.n_values, 2), d=factset.dim,
-                           rho=min(rho, 1.0), delta=opts["delta"])
+    return encdec_code_dim(
+        F=factset.n_facts, N=max(factset.n_values, 2), d=factset.dim, rho=min(rho, 1.0), delta=opts["delta"]
+    )
 
 
 def _vertices_survive(factset: FactSet, Q: np.ndarray) -> bool:
@@ -148,17 +161,18 @@ def _vertices_survive(factset: FactSet, Q: np.ndarray) -> bool:
     open_: list[np.ndarray] = []
     chunk = max(1, (1 << 22) // max(Z.shape[0], 1))
     for lo in range(0, used.size, chunk):
-        J, Cj = used[lo:lo + chunk], C[lo:lo + chunk]
+        J, Cj = used[lo : lo + chunk], C[lo : lo + chunk]
         diff_scores = np.sum(Cj * Z[J], axis=1)[:, None] - Cj @ Z.T  # <c_j, z_j - z_l>
         rows = np.arange(J.size)
         diff_scores[rows, J] = np.inf
-        dist = np.sqrt(np.maximum(np.sum(Z * Z, axis=1)[None, :] - 2 * Z[J] @ Z.T
-                                  + np.sum(Z[J] * Z[J], axis=1)[:, None], 0.0))
+        dist = np.sqrt(
+            np.maximum(np.sum(Z * Z, axis=1)[None, :] - 2 * Z[J] @ Z.T + np.sum(Z[J] * Z[J], axis=1)[:, None], 0.0)
+        )
         allowance = 1e-9 * np.linalg.norm(Cj, axis=1) * (dist.max(axis=1) + 1e-300)
         open_.append(J[~(diff_scores.min(axis=1) > allowance)])
     rest = np.concatenate(open_) if open_ else np.zeros(0, dtype=np.int64)
     for lo in range(0, rest.size, OPEN_BATCH):  # stop at the first batch holding a non-vertex
-        if not float(decodability(Z, rest[lo:lo + OPEN_BATCH]).rho) > 0:
+        if not float(decodability(Z, rest[lo : lo + OPEN_BATCH]).rho) > 0:
             return False
     return True
 
@@ -400,14 +414,14 @@ def build_encdec(factset: FactSet, hidden: int, seed: Any = 0, **options: Any) -
         if hidden == m_default * (math.ceil(F / d) + opts["gate_slack"]):
             layout_dim = m_default
             if opts["code_dim"] != "theory":
-                search_seed = min_code_dim(factset, **{k: v for k, v in options.items() if k != "gate_slack"}
-                                           )["projection_seed"]
+                search_seed = min_code_dim(factset, **{k: v for k, v in options.items() if k != "gate_slack"})[
+                    "projection_seed"
+                ]
     m, r = encdec_layout(F, d, hidden, layout_dim)
     tries = 0
     while True:  # a random projection is redrawn (same seed stream) until the used values stay vertices
         tries += 1
-        Q, proj_kind = _projection(factset, m, opts, rng if search_seed is None
-                                   else np.random.default_rng(search_seed))
+        Q, proj_kind = _projection(factset, m, opts, rng if search_seed is None else np.random.default_rng(search_seed))
         codes, rho_z = _codes(factset, Q, proj_kind == "identity" and not opts["whiten"])
         if rho_z > 0 or proj_kind != "random" or search_seed is not None or tries >= PROJECTION_TRIES:
             break
@@ -435,7 +449,8 @@ def build_encdec(factset: FactSet, hidden: int, seed: Any = 0, **options: Any) -
             f"encoder system not solvable for these keys: relative residual {resid:.3g} with r d = {r * d} "
             f">= {Ku.shape[0]} distinct keys (keys span rank {rank} of d = {d}; "
             f"activation {opts['activation']!r} needs r * rank >= F and generic keys); "
-            f"worst-fitted keys {format_indices(idx)}" + (f", of which zero vectors: {format_indices(zero)}" if zero else ""),
+            f"worst-fitted keys {format_indices(idx)}"
+            + (f", of which zero vectors: {format_indices(zero)}" if zero else ""),
             indices=idx,
         )
 
@@ -443,17 +458,26 @@ def build_encdec(factset: FactSet, hidden: int, seed: Any = 0, **options: Any) -
     gate = np.zeros((hidden, d))
     up = np.zeros((hidden, d))
     down = np.zeros((d, hidden))
-    gate[:h_used] = np.tile(G, (m, 1))                     # unit c r + t -> G_t
+    gate[:h_used] = np.tile(G, (m, 1))  # unit c r + t -> G_t
     up[:h_used] = np.transpose(X, (2, 0, 1)).reshape(h_used, d)  # unit c r + t -> A_{c,t}
-    down[:, :h_used] = np.repeat(Q.T, r, axis=1)            # unit c r + t -> Q[c, :]
+    down[:, :h_used] = np.repeat(Q.T, r, axis=1)  # unit c r + t -> Q[c, :]
     meta = {"method": "encdec", "m": m, "r": r, "projection": proj_kind, "whiten": opts["strength"]}
     mlp = GatedMLP(gate, up, down, opts["activation"], meta)
-    info = {"m": m, "r": r, "h_used": h_used, "projection": proj_kind, "projection_tries": tries,
-            "params_folded": 3 * d * hidden, "params_factored": d * r + d * h_used + m * d,
-            "whiten": opts["whiten"],
-            "whiten_strength": opts["strength"],
-            "rho_projected": rho_z, "relative_residual": resid, "exact_system": exact,
-            "activation": opts["activation"]}
+    info = {
+        "m": m,
+        "r": r,
+        "h_used": h_used,
+        "projection": proj_kind,
+        "projection_tries": tries,
+        "params_folded": 3 * d * hidden,
+        "params_factored": d * r + d * h_used + m * d,
+        "whiten": opts["whiten"],
+        "whiten_strength": opts["strength"],
+        "rho_projected": rho_z,
+        "relative_residual": resid,
+        "exact_system": exact,
+        "activation": opts["activation"],
+    }
     factored = {"gate": G, "up": X, "projection": Q}
     return Built(mlp, params_factored=d * r + d * h_used + m * d, factored=factored, info=info)
 

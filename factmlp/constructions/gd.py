@@ -36,7 +36,7 @@ from .registry import Built, register_method
 __all__ = ["build_gd", "gd_default_hidden", "gd_param_bound", "GD_BITS_PER_PARAM", "GD_SLACK", "GD_MIN_WIDTH"]
 
 GD_BITS_PER_PARAM = 2.0  # bits per parameter GD is credited with
-GD_SLACK = 2.0           # parameters = GD_SLACK x the counting bound at GD_BITS_PER_PARAM
+GD_SLACK = 2.0  # parameters = GD_SLACK x the counting bound at GD_BITS_PER_PARAM
 GD_MIN_WIDTH = 4
 
 
@@ -51,7 +51,8 @@ def _check_options(options: dict) -> None:
     unknown = sorted(set(options) - _train_options())
     if unknown:
         raise InvalidInputError(
-            f"unknown option(s) {unknown} for method 'gd'; expected some of {sorted(_train_options())}")
+            f"unknown option(s) {unknown} for method 'gd'; expected some of {sorted(_train_options())}"
+        )
 
 
 def build_gd(factset: FactSet, hidden: int, seed: Any = 0, **options: Any) -> Built:

@@ -60,19 +60,27 @@ from ..mlp import GatedMLP
 from ..validation import check_seed
 from .registry import Built, feasibility, register_method
 
-__all__ = ["build_hebbian", "hebbian_default_hidden", "hebbian_param_bound", "hebbian_features",
-           "fact_targets", "check_keys", "READOUTS", "TARGETS"]
+__all__ = [
+    "build_hebbian",
+    "hebbian_default_hidden",
+    "hebbian_param_bound",
+    "hebbian_features",
+    "fact_targets",
+    "check_keys",
+    "READOUTS",
+    "TARGETS",
+]
 
 READOUTS = ("ridge", "raw")
 TARGETS = ("values", "directions")
 DEFAULT_LAM = 0.0  # the interpolating limit; the revision used 1e-6, which claims no guarantee
 
 
-def _options(readout: str = "ridge", targets: str = "directions", lam: float = DEFAULT_LAM,
-             **unknown: Any) -> dict:
+def _options(readout: str = "ridge", targets: str = "directions", lam: float = DEFAULT_LAM, **unknown: Any) -> dict:
     if unknown:
-        raise InvalidInputError(f"unknown option(s) {sorted(unknown)} for method 'hebbian'; "
-                                f"expected readout, targets, lam")
+        raise InvalidInputError(
+            f"unknown option(s) {sorted(unknown)} for method 'hebbian'; expected readout, targets, lam"
+        )
     if readout not in READOUTS:
         raise InvalidInputError(f"readout must be one of {READOUTS}, got {readout!r}")
     if targets not in TARGETS:
@@ -190,9 +198,14 @@ def build_hebbian(factset: FactSet, hidden: int, seed: Any = 0, **options: Any) 
     resid = float(np.linalg.norm(Phi @ WT - T) / max(np.linalg.norm(T), 1e-300))
     meta = {"method": "hebbian", "readout": opts["readout"], "targets": opts["targets"]}
     mlp = GatedMLP(gate, A1, WT.T, "identity", meta)
-    info = {"readout": opts["readout"], "targets": opts["targets"], "lam": opts["lam"],
-            "lam_effective": lam_eff, "relative_residual": resid,
-            "feature_rank_cap": factset.dim * (factset.dim + 1) // 2}
+    info = {
+        "readout": opts["readout"],
+        "targets": opts["targets"],
+        "lam": opts["lam"],
+        "lam_effective": lam_eff,
+        "relative_residual": resid,
+        "feature_rank_cap": factset.dim * (factset.dim + 1) // 2,
+    }
     return Built(mlp, info=info)
 
 
@@ -220,8 +233,12 @@ def _guarantee(factset: FactSet, **options: Any) -> bool:
     """
     opts = _options(**options)
     d = factset.dim
-    return (opts["readout"] == "ridge" and opts["targets"] == "directions" and opts["lam"] == 0
-            and factset.n_facts <= d * (d + 1) // 2)
+    return (
+        opts["readout"] == "ridge"
+        and opts["targets"] == "directions"
+        and opts["lam"] == 0
+        and factset.n_facts <= d * (d + 1) // 2
+    )
 
 
 register_method(

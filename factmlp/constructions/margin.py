@@ -42,7 +42,8 @@ verifier's verdict, never the loss value.
 from __future__ import annotations
 
 import math
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 import scipy.optimize
@@ -54,11 +55,19 @@ from ..validation import check_seed
 from .hebbian import check_keys
 from .registry import Built, register_method
 
-__all__ = ["build_margin", "margin_default_hidden", "MarginProblem", "margin_fit", "activation_grad", "init_weights",
-           "SOLVERS", "margin_options"]
+__all__ = [
+    "build_margin",
+    "margin_default_hidden",
+    "MarginProblem",
+    "margin_fit",
+    "activation_grad",
+    "init_weights",
+    "SOLVERS",
+    "margin_options",
+]
 
 SOLVERS = ("L-BFGS-B", "CG")
-GAMMA = 1.0          # target margin of the squared hinge (the scale is free)
+GAMMA = 1.0  # target margin of the squared hinge (the scale is free)
 SCORE_CHUNK = 1 << 22  # fact chunk x N scores held at once when refreshing the active set
 CAP_FACTOR = 4  # active sets restart when they would exceed CAP_FACTOR x active columns
 SWEEPS = 4  # cutting-plane sweeps (solve, add violated competitors) per block solve
@@ -71,23 +80,37 @@ def _check_int(name: str, value: Any, low: int) -> int:
     return int(value)
 
 
-def margin_options(activation: str = "silu", rounds: int = 3, inner_iters: int = 100,
-                   joint_iters: int = 3000, active: int = 32, solver: str = "L-BFGS-B",
-                   partial: bool = False, **unknown: Any) -> dict:
+def margin_options(
+    activation: str = "silu",
+    rounds: int = 3,
+    inner_iters: int = 100,
+    joint_iters: int = 3000,
+    active: int = 32,
+    solver: str = "L-BFGS-B",
+    partial: bool = False,
+    **unknown: Any,
+) -> dict:
     """Validated options of the margin construction (see :func:`build_margin`)."""
     if unknown:
-        raise InvalidInputError(f"unknown option(s) {sorted(unknown)} for method 'margin'; expected activation, "
-                                f"rounds, inner_iters, joint_iters, active, solver, partial")
+        raise InvalidInputError(
+            f"unknown option(s) {sorted(unknown)} for method 'margin'; expected activation, "
+            f"rounds, inner_iters, joint_iters, active, solver, partial"
+        )
     if activation not in ACTIVATIONS:
         raise InvalidInputError(f"activation must be one of {ACTIVATIONS}, got {activation!r}")
     if solver not in SOLVERS:
         raise InvalidInputError(f"solver must be one of {SOLVERS}, got {solver!r}")
     if not isinstance(partial, (bool, np.bool_)):
         raise InvalidInputError(f"partial must be a bool, got {partial!r}")
-    return {"activation": activation, "rounds": _check_int("rounds", rounds, 0),
-            "inner_iters": _check_int("inner_iters", inner_iters, 1),
-            "joint_iters": _check_int("joint_iters", joint_iters, 0),
-            "active": _check_int("active", active, 1), "solver": solver, "partial": bool(partial)}
+    return {
+        "activation": activation,
+        "rounds": _check_int("rounds", rounds, 0),
+        "inner_iters": _check_int("inner_iters", inner_iters, 1),
+        "joint_iters": _check_int("joint_iters", joint_iters, 0),
+        "active": _check_int("active", active, 1),
+        "solver": solver,
+        "partial": bool(partial),
+    }
 
 
 def activation_grad(name: str) -> Callable[[np.ndarray], np.ndarray]:
@@ -97,16 +120,19 @@ def activation_grad(name: str) -> Callable[[np.ndarray], np.ndarray]:
     if name == "relu":
         return lambda x: (x > 0).astype(np.float64)
     if name == "silu":
+
         def dsilu(x: np.ndarray) -> np.ndarray:
             e = np.exp(-np.abs(x))
             sig = np.where(x >= 0, 1.0 / (1.0 + e), e / (1.0 + e))
             return sig * (1.0 + x * (1.0 - sig))
+
         return dsilu
     if name == "gelu":
         import scipy.special
 
-        return lambda x: 0.5 * (1.0 + scipy.special.erf(x / math.sqrt(2.0))) + x * np.exp(-0.5 * x * x) / math.sqrt(
-            2.0 * math.pi)
+        return lambda x: (
+            0.5 * (1.0 + scipy.special.erf(x / math.sqrt(2.0))) + x * np.exp(-0.5 * x * x) / math.sqrt(2.0 * math.pi)
+        )
     raise InvalidInputError(f"unknown activation {name!r}; expected one of {ACTIVATIONS}")
 
 
@@ -132,7 +158,7 @@ class MarginProblem:
         F, d = self.K.shape
         # active columns per fact: the (F, cap, d) differences stay within ACTIVE_BYTES
         self.cap = max(self.c, min(self.V.shape[0] - 1, CAP_FACTOR * self.c, ACTIVE_BYTES // (8 * F * d)))
-        self.idx: np.ndarray | None = None   # (F, k): competitor indices j in A_i
+        self.idx: np.ndarray | None = None  # (F, k): competitor indices j in A_i
         self.mask: np.ndarray | None = None  # (F, k): False for repeated entries
         self.diff: np.ndarray | None = None  # (F, k, d): v_f(i) - v_j for j in A_i
 
@@ -178,8 +204,9 @@ class MarginProblem:
         self.diff = self.Vf[:, None, :] - self.V[self.idx]
         return margins, added
 
-    def loss_grad(self, G: np.ndarray, U: np.ndarray, D: np.ndarray,
-                  blocks: tuple[str, ...], cache: dict | None = None) -> tuple[float, dict[str, np.ndarray]]:
+    def loss_grad(
+        self, G: np.ndarray, U: np.ndarray, D: np.ndarray, blocks: tuple[str, ...], cache: dict | None = None
+    ) -> tuple[float, dict[str, np.ndarray]]:
         """``L`` on the current active sets and ``dL/d block`` for each block in ``blocks``.
 
         ``cache`` (a dict, filled on first use) keeps the products that do
@@ -220,8 +247,9 @@ class MarginProblem:
         return loss, grads
 
 
-def _solve_blocks(prob: MarginProblem, W: dict[str, np.ndarray], blocks: tuple[str, ...], iters: int,
-                  solver: str) -> tuple[dict[str, np.ndarray], float, int]:
+def _solve_blocks(
+    prob: MarginProblem, W: dict[str, np.ndarray], blocks: tuple[str, ...], iters: int, solver: str
+) -> tuple[dict[str, np.ndarray], float, int]:
     """Minimise ``L`` over ``blocks`` (warm start ``W``), the other blocks fixed; return new weights, loss, iterations."""
     shapes = [(b, W[b].shape) for b in blocks]
     sizes = [int(np.prod(s)) for _, s in shapes]
@@ -229,7 +257,7 @@ def _solve_blocks(prob: MarginProblem, W: dict[str, np.ndarray], blocks: tuple[s
     def unpack(x: np.ndarray) -> dict[str, np.ndarray]:
         out, lo = dict(W), 0
         for (b, s), n in zip(shapes, sizes):
-            out[b] = x[lo:lo + n].reshape(s)
+            out[b] = x[lo : lo + n].reshape(s)
             lo += n
         return out
 
@@ -312,8 +340,14 @@ def margin_fit(
                 break
         new = _rebalance(new)
         log["loss"] = loss
-        log["steps"].append({"blocks": "+".join(blocks), "iterations": nit_all, "loss": loss,
-                             "float_stored": int(np.count_nonzero(margins > 0))})
+        log["steps"].append(
+            {
+                "blocks": "+".join(blocks),
+                "iterations": nit_all,
+                "loss": loss,
+                "float_stored": int(np.count_nonzero(margins > 0)),
+            }
+        )
         if accept is None:
             W = new
             if np.all(margins > 0):
@@ -377,12 +411,20 @@ def build_margin(factset: FactSet, hidden: int, seed: Any = 0, **options: Any) -
     rng = check_seed(seed)
     W0 = init_weights(factset, hidden, rng)
     W, report, log = margin_fit(factset, W0, opts)
-    mlp = GatedMLP(W["gate"], W["up"], W["down"], opts["activation"],
-                   {"method": "margin", "activation": opts["activation"]})
-    info = {"activation": opts["activation"], "solver": opts["solver"], "rounds": log["rounds"],
-            "joint_iterations": log["joint_iterations"], "loss": log["loss"], "stored": int(report.stored),
-            "total": int(report.total), "certified": bool(report.certified),
-            "solves": len(log["steps"])}
+    mlp = GatedMLP(
+        W["gate"], W["up"], W["down"], opts["activation"], {"method": "margin", "activation": opts["activation"]}
+    )
+    info = {
+        "activation": opts["activation"],
+        "solver": opts["solver"],
+        "rounds": log["rounds"],
+        "joint_iterations": log["joint_iterations"],
+        "loss": log["loss"],
+        "stored": int(report.stored),
+        "total": int(report.total),
+        "certified": bool(report.certified),
+        "solves": len(log["steps"]),
+    }
     if not report.certified and not opts["partial"]:
         failing = np.asarray(report.failing).ravel().tolist()
         raise ConvergenceError(

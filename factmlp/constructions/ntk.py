@@ -48,7 +48,6 @@ import math
 from typing import Any
 
 import numpy as np
-import scipy.linalg
 import scipy.sparse.linalg as spla
 
 from ..errors import ConvergenceError, DegenerateKeysError, InvalidInputError, format_indices
@@ -64,7 +63,10 @@ DENSE_MAX = 16384  # F d up to which the Gram (8 (F d)^2 bytes, 2 GiB here) is f
 CG_MAXITER = 2000  # default CG iteration cap: the square (h = F) system is so badly conditioned
 #                    that CG may not converge at all; the cap makes that an error in seconds
 #                    (25 s at F d = 32768) instead of a run without a known end
-from .._linalg import BLOCK, cho_solve_blocked as _cho_solve_blocked, cholesky_blocked as _cholesky_blocked  # noqa: E402
+from .._linalg import BLOCK  # noqa: E402
+from .._linalg import cho_solve_blocked as _cho_solve_blocked
+from .._linalg import cholesky_blocked as _cholesky_blocked
+
 JITTER = 1e-14  # relative diagonal shift for the Cholesky factor only; refinement removes its bias
 
 
@@ -77,11 +79,20 @@ def _check_num(name: str, value: Any, *, positive: bool) -> float:
     return v
 
 
-def _options(activation: str = "silu", dense_max: int = DENSE_MAX, rtol: float = 1e-10, tol: float = 1e-6,
-             lam: float = 1e-10, maxiter: int | None = None, **unknown: Any) -> dict:
+def _options(
+    activation: str = "silu",
+    dense_max: int = DENSE_MAX,
+    rtol: float = 1e-10,
+    tol: float = 1e-6,
+    lam: float = 1e-10,
+    maxiter: int | None = None,
+    **unknown: Any,
+) -> dict:
     if unknown:
-        raise InvalidInputError(f"unknown option(s) {sorted(unknown)} for method 'ntk'; "
-                                f"expected activation, dense_max, rtol, tol, lam, maxiter")
+        raise InvalidInputError(
+            f"unknown option(s) {sorted(unknown)} for method 'ntk'; "
+            f"expected activation, dense_max, rtol, tol, lam, maxiter"
+        )
     if activation not in ACTIVATIONS:
         raise InvalidInputError(f"activation must be one of {ACTIVATIONS}, got {activation!r}")
     for name, val in (("dense_max", dense_max), ("maxiter", maxiter)):
@@ -89,9 +100,14 @@ def _options(activation: str = "silu", dense_max: int = DENSE_MAX, rtol: float =
             continue
         if isinstance(val, (bool, np.bool_)) or not isinstance(val, (int, np.integer)) or int(val) < 0:
             raise InvalidInputError(f"{name} must be an integer >= 0, got {val!r}")
-    return {"activation": activation, "dense_max": int(dense_max),
-            "rtol": _check_num("rtol", rtol, positive=True), "tol": _check_num("tol", tol, positive=True),
-            "lam": _check_num("lam", lam, positive=False), "maxiter": None if maxiter is None else int(maxiter)}
+    return {
+        "activation": activation,
+        "dense_max": int(dense_max),
+        "rtol": _check_num("rtol", rtol, positive=True),
+        "tol": _check_num("tol", tol, positive=True),
+        "lam": _check_num("lam", lam, positive=False),
+        "maxiter": None if maxiter is None else int(maxiter),
+    }
 
 
 def kernel_apply(Y: np.ndarray, S: np.ndarray, D: np.ndarray, gram: np.ndarray) -> np.ndarray:
@@ -147,13 +163,29 @@ def _solve_cg(S, D, gram, T, shift, rtol, maxiter):
         return (kernel_apply(Y, S, D, gram) + shift * Y).ravel()
 
     op = spla.LinearOperator((n, n), dtype=np.float64, matvec=matvec)
-    pre = None if Binv is None else spla.LinearOperator(
-        (n, n), dtype=np.float64, matvec=lambda y: np.einsum("iab,ib->ia", Binv, y.reshape(F, d)).ravel())
+    pre = (
+        None
+        if Binv is None
+        else spla.LinearOperator(
+            (n, n), dtype=np.float64, matvec=lambda y: np.einsum("iab,ib->ia", Binv, y.reshape(F, d)).ravel()
+        )
+    )
     count = [0]
-    y, flag = spla.cg(op, T.ravel(), rtol=rtol, atol=0.0, maxiter=maxiter if maxiter is not None else CG_MAXITER,
-                      M=pre, callback=lambda _x: count.__setitem__(0, count[0] + 1))
-    return y.reshape(F, d), {"solver": "cg", "cg_iterations": count[0], "cg_converged": flag == 0,
-                             "preconditioner": "block-jacobi" if Binv is not None else "none"}
+    y, flag = spla.cg(
+        op,
+        T.ravel(),
+        rtol=rtol,
+        atol=0.0,
+        maxiter=maxiter if maxiter is not None else CG_MAXITER,
+        M=pre,
+        callback=lambda _x: count.__setitem__(0, count[0] + 1),
+    )
+    return y.reshape(F, d), {
+        "solver": "cg",
+        "cg_iterations": count[0],
+        "cg_converged": flag == 0,
+        "preconditioner": "block-jacobi" if Binv is not None else "none",
+    }
 
 
 def build_ntk(factset: FactSet, hidden: int, seed: Any = 0, **options: Any) -> Built:
@@ -200,7 +232,9 @@ def build_ntk(factset: FactSet, hidden: int, seed: Any = 0, **options: Any) -> B
             idx = few.tolist()
             raise DegenerateKeysError(
                 f"keys {format_indices(idx)} activate fewer than d = {d} relu gates, so their d equations "
-                f"have rank < d and cannot be fitted exactly", indices=idx)
+                f"have rank < d and cannot be fitted exactly",
+                indices=idx,
+            )
     mean_diag = float(np.sum((S * S) @ (D * D).T * np.diag(gram)[:, None])) / (Fu * d)
     shift = 0.0 if exact else opts["lam"] * mean_diag
     if Fu * d <= opts["dense_max"]:
@@ -209,8 +243,10 @@ def build_ntk(factset: FactSet, hidden: int, seed: Any = 0, **options: Any) -> B
             ridge = max(opts["lam"], JITTER) * mean_diag
             Y, solver = _solve_dense(S, D, gram, Tu, ridge, JITTER * mean_diag, BLOCK)
             if Y is None:
-                raise DegenerateKeysError(f"NTK Gram matrix is not positive definite even with a ridge "
-                                          f"of {ridge:.3g}; keys or gates are degenerate")
+                raise DegenerateKeysError(
+                    f"NTK Gram matrix is not positive definite even with a ridge "
+                    f"of {ridge:.3g}; keys or gates are degenerate"
+                )
             solver = {"solver": "dense", "cholesky": "failed; ridge fallback"}
     else:
         Y, solver = _solve_cg(S, D, gram, Tu, shift, opts["rtol"], opts["maxiter"])
@@ -240,8 +276,15 @@ def build_ntk(factset: FactSet, hidden: int, seed: Any = 0, **options: Any) -> B
             f"worst-fitted keys {format_indices(idx)}",
             indices=idx,
         )
-    info = {"activation": act, "relative_residual": resid, "max_key_residual": float(per_key.max()),
-            "exact_system": exact, "distinct_keys": Fu, "shift": shift, **solver}
+    info = {
+        "activation": act,
+        "relative_residual": resid,
+        "max_key_residual": float(per_key.max()),
+        "exact_system": exact,
+        "distinct_keys": Fu,
+        "shift": shift,
+        **solver,
+    }
     return Built(mlp, info=info)
 
 

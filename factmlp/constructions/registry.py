@@ -16,8 +16,9 @@ from __future__ import annotations
 
 import time
 from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 
@@ -25,8 +26,7 @@ from ..errors import InvalidInputError
 from ..factset import FactSet
 from ..mlp import GatedMLP
 
-__all__ = ["Method", "Built", "Construction", "METHODS", "register_method", "get_method",
-           "construct", "feasibility"]
+__all__ = ["Method", "Built", "Construction", "METHODS", "register_method", "get_method", "construct", "feasibility"]
 
 
 @dataclass(frozen=True)
@@ -94,9 +94,14 @@ class Construction:
     def to_dict(self) -> dict:
         """JSON-ready summary (no arrays)."""
         return {
-            "method": self.method, "hidden": self.hidden, "params": self.params,
-            "params_factored": self.params_factored, "theory_hidden": self.theory_hidden,
-            "param_bound": self.param_bound, "seed": self.seed, "seconds": self.seconds,
+            "method": self.method,
+            "hidden": self.hidden,
+            "params": self.params,
+            "params_factored": self.params_factored,
+            "theory_hidden": self.theory_hidden,
+            "param_bound": self.param_bound,
+            "seed": self.seed,
+            "seconds": self.seconds,
         }
 
 
@@ -134,9 +139,16 @@ def register_method(
         raise InvalidInputError(f"builder for {name!r} is not callable")
     if name in METHODS and not replace:
         raise ValueError(f"method {name!r} is already registered (pass replace=True to override)")
-    method = Method(name, builder, _as_width_fn(default_hidden),
-                    guarantee if callable(guarantee) else bool(guarantee), param_bound,
-                    widths, bool(needs_torch), description)
+    method = Method(
+        name,
+        builder,
+        _as_width_fn(default_hidden),
+        guarantee if callable(guarantee) else bool(guarantee),
+        param_bound,
+        widths,
+        bool(needs_torch),
+        description,
+    )
     METHODS[name] = method
     return method
 
@@ -150,7 +162,7 @@ def get_method(name: str) -> Method:
 
 
 # ---- feasibility, cached per fact set ------------------------------------------
-_FEAS_CACHE: "OrderedDict[tuple, Any]" = OrderedDict()
+_FEAS_CACHE: OrderedDict[tuple, Any] = OrderedDict()
 _FEAS_CACHE_SIZE = 8
 
 
@@ -244,7 +256,15 @@ def construct(
         )
     bound = None if m.param_bound is None else int(m.param_bound(factset, h, **options))
     return Construction(
-        method=method, mlp=mlp, hidden=h, params=mlp.n_params,
-        params_factored=built.params_factored, theory_hidden=theory_hidden, param_bound=bound,
-        seed=seed_int, seconds=seconds, factored=built.factored, info=dict(built.info),
+        method=method,
+        mlp=mlp,
+        hidden=h,
+        params=mlp.n_params,
+        params_factored=built.params_factored,
+        theory_hidden=theory_hidden,
+        param_bound=bound,
+        seed=seed_int,
+        seconds=seconds,
+        factored=built.factored,
+        info=dict(built.info),
     )

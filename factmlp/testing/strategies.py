@@ -123,8 +123,13 @@ def fact_sets(
     _check_positive(facts, "facts", 1)
     if values is not None:
         _check_positive(values, "values", 2)
-    if family == "tied" and not isinstance(facts, st.SearchStrategy) and values is not None \
-            and not isinstance(values, st.SearchStrategy) and int(facts) > int(values):
+    if (
+        family == "tied"
+        and not isinstance(facts, st.SearchStrategy)
+        and values is not None
+        and not isinstance(values, st.SearchStrategy)
+        and int(facts) > int(values)
+    ):
         raise InvalidInputError(f"family 'tied' needs facts <= values, got facts={facts}, values={values}")
     if min_rho is not None and not (isinstance(min_rho, (int, float)) and np.isfinite(min_rho) and min_rho <= 1):
         raise InvalidInputError(f"min_rho must be a finite number <= 1 (rho is at most 1), got {min_rho!r}")
@@ -191,9 +196,11 @@ class DegenerateCase:
 
     def __repr__(self) -> str:
         f, d = self.keys.shape
-        return (f"DegenerateCase(kind={self.kind!r}, F={f}, N={self.values.shape[0]}, d={d}, "
-                f"seed={self.seed}, offending {self.index_kind} {list(self.offending)}, "
-                f"expected_error={getattr(self.expected_error, '__name__', None)})")
+        return (
+            f"DegenerateCase(kind={self.kind!r}, F={f}, N={self.values.shape[0]}, d={d}, "
+            f"seed={self.seed}, offending {self.index_kind} {list(self.offending)}, "
+            f"expected_error={getattr(self.expected_error, '__name__', None)})"
+        )
 
 
 def _spherical(n: int, d: int, rng: np.random.Generator) -> np.ndarray:
@@ -243,8 +250,9 @@ def _build_case(kind: str, d: int, n_facts: int, n_values: int, seed: int) -> De
     else:  # pragma: no cover - guarded by the caller
         raise InvalidInputError(f"unknown degenerate kind {kind!r}; expected one of {DEGENERATE_KINDS}")
     fs = None if kind == "nonfinite" else FactSet(keys, vals, mapping, meta={"degenerate": kind, "seed": seed})
-    return DegenerateCase(kind, keys, vals, mapping, fs, expected, tuple(int(i) for i in offending),
-                          index_kind, storable, seed)
+    return DegenerateCase(
+        kind, keys, vals, mapping, fs, expected, tuple(int(i) for i in offending), index_kind, storable, seed
+    )
 
 
 def degenerate_fact_sets(
@@ -291,8 +299,12 @@ def degenerate_fact_sets(
     _check_positive(d, "d", 2)
     _check_positive(facts, "facts", 2)
     _check_positive(values, "values", 3)
-    kind_s, d_s, f_s, v_s = (_as_strategy(kind, "kind"), _as_strategy(d, "d"),
-                             _as_strategy(facts, "facts"), _as_strategy(values, "values"))
+    kind_s, d_s, f_s, v_s = (
+        _as_strategy(kind, "kind"),
+        _as_strategy(d, "d"),
+        _as_strategy(facts, "facts"),
+        _as_strategy(values, "values"),
+    )
 
     @st.composite
     def _draw(draw: Any) -> DegenerateCase:
@@ -303,7 +315,8 @@ def degenerate_fact_sets(
         if dim < 2 or n_facts < 2 or n_values < 3:
             raise InvalidInputError(
                 f"degenerate_fact_sets needs d >= 2, facts >= 2, values >= 3; drew d={dim}, "
-                f"facts={n_facts}, values={n_values}")
+                f"facts={n_facts}, values={n_values}"
+            )
         return _build_case(k, dim, n_facts, n_values, int(draw(_SEEDS)))
 
     return _draw()

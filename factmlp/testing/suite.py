@@ -34,15 +34,16 @@ from __future__ import annotations
 
 import re
 import time
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterable, Sequence
+from typing import Any
 
 import numpy as np
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import seed as hypothesis_seed
 from hypothesis import strategies as st
 
-from ..errors import FactMLPError, InfeasibleFactSetError, InvalidInputError
+from ..errors import FactMLPError, InvalidInputError
 from ..factset import FactSet
 from ..families import FAMILIES, make_factset
 from .strategies import DegenerateCase, degenerate_fact_sets, fact_sets
@@ -97,8 +98,9 @@ class SuiteReport:
 
     def __str__(self) -> str:
         width = max((len(c.name) for c in self.checks), default=4)
-        lines = [f"check_construction({self.method!r}): "
-                 f"{'passed' if self.passed else 'FAILED'} in {self.seconds:.1f} s"]
+        lines = [
+            f"check_construction({self.method!r}): {'passed' if self.passed else 'FAILED'} in {self.seconds:.1f} s"
+        ]
         for c in self.checks:
             lines.append(f"  {c.name:<{width}}  {c.outcome:<7} n={c.examples:<3} {c.detail}")
         return "\n".join(lines)
@@ -159,16 +161,20 @@ def _checked_report(mlp: Any, fs: FactSet, verify: Callable[..., Any]) -> Any:
     if total != fs.n_facts:
         _fail(f"verifier reports total={total}, the fact set has F={fs.n_facts}")
     if stored + failing.size != total or bool(rep.certified) != (stored == total):
-        _fail(f"inconsistent verifier report: stored={stored}, total={total}, "
-              f"certified={rep.certified}, {failing.size} failing")
+        _fail(
+            f"inconsistent verifier report: stored={stored}, total={total}, "
+            f"certified={rep.certified}, {failing.size} failing"
+        )
     certified = np.ones(total, dtype=bool)
     certified[failing] = False
     margins, scale = _float_margins(mlp, fs)
     # a certified fact's exact margin is > 0; this float64 recomputation errs by far less than 1e-9 * scale
     wrong = np.flatnonzero(certified & ~(margins > -1e-9 * scale))
     if wrong.size:
-        _fail(f"verifier certifies facts {wrong[:10].tolist()} whose float64 margins are "
-              f"{margins[wrong[:10]].tolist()} (not > 0)")
+        _fail(
+            f"verifier certifies facts {wrong[:10].tolist()} whose float64 margins are "
+            f"{margins[wrong[:10]].tolist()} (not > 0)"
+        )
     return rep
 
 
@@ -182,10 +188,13 @@ class _Runner:
         from .plugin import profile_settings
 
         return settings(
-            profile_settings(self.profile), max_examples=max(1, int(n)), derandomize=False,
-            database=None, deadline=None, phases=(Phase.explicit, Phase.generate),
-            suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much,
-                                   HealthCheck.data_too_large],
+            profile_settings(self.profile),
+            max_examples=max(1, int(n)),
+            derandomize=False,
+            database=None,
+            deadline=None,
+            phases=(Phase.explicit, Phase.generate),
+            suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much, HealthCheck.data_too_large],
         )
 
     def record(self, name: str, fn: Callable[[], tuple[int, str]]) -> None:
@@ -226,7 +235,8 @@ class _Runner:
         except Exception as exc:  # noqa: BLE001
             exc._factmlp_examples = state["ran"]  # type: ignore[attr-defined]
             exc._factmlp_detail = (  # type: ignore[attr-defined]
-                f"{type(exc).__name__}: {exc} -- failing example: {state['current']}")
+                f"{type(exc).__name__}: {exc} -- failing example: {state['current']}"
+            )
             raise
         detail = f"{state['ran']} example(s)"
         if state["skipped"]:
@@ -253,8 +263,10 @@ def _check_names_indices(exc: BaseException, case: DegenerateCase) -> None:
     named = {int(i) for i in getattr(exc, "indices", [])}
     missing = set(case.offending) - named
     if missing:
-        _fail(f"{type(exc).__name__} names {case.index_kind} {sorted(named)}, "
-              f"missing the offending {sorted(missing)}: {exc}")
+        _fail(
+            f"{type(exc).__name__} names {case.index_kind} {sorted(named)}, "
+            f"missing the offending {sorted(missing)}: {exc}"
+        )
     for i in case.offending:
         if not re.search(rf"(?<![\d.]){i}(?![\d.])", str(exc)):
             _fail(f"the message of {type(exc).__name__} does not name {case.index_kind[:-1]} {i}: {exc}")
@@ -342,16 +354,19 @@ def check_construction(
                 return "no storage guarantee"
             if not bool(rep.certified):
                 failing = np.asarray(rep.failing).ravel()
-                _fail(f"method {method!r} {'guarantees' if guaranteed else 'must store'} every fact "
-                      f"(hidden={c.hidden}, seed={s}) but the verifier certifies {int(rep.stored)}/"
-                      f"{int(rep.total)}; failing facts {failing[:10].tolist()}")
+                _fail(
+                    f"method {method!r} {'guarantees' if guaranteed else 'must store'} every fact "
+                    f"(hidden={c.hidden}, seed={s}) but the verifier certifies {int(rep.stored)}/"
+                    f"{int(rep.total)}; failing facts {failing[:10].tolist()}"
+                )
             return None
 
         def run() -> tuple[int, str]:
             if not ok:
                 raise _Skip(f"no size with F <= N for family {fam!r}")
-            strat = st.sampled_from(ok).flatmap(lambda s: st.tuples(
-                fact_sets(family=fam, d=s[0], facts=s[1], values=s[2], min_rho=min_rho), seeds))
+            strat = st.sampled_from(ok).flatmap(
+                lambda s: st.tuples(fact_sets(family=fam, d=s[0], facts=s[1], values=s[2], min_rho=min_rho), seeds)
+            )
             return runner.property(strat, body, max_examples)
 
         return run
@@ -381,8 +396,9 @@ def check_construction(
     # (d) bad input ---------------------------------------------------------------
     def degenerate_body(case: DegenerateCase) -> None:
         if case.factset is None:  # cannot be a FactSet: the constructor must refuse it
-            exc = _expect_error(case.allowed_error, lambda: FactSet(case.keys, case.values, case.mapping),
-                                f"FactSet on {case.kind}")
+            exc = _expect_error(
+                case.allowed_error, lambda: FactSet(case.keys, case.values, case.mapping), f"FactSet on {case.kind}"
+            )
             _check_names_indices(exc, case)
             return
         fs = case.factset
@@ -395,17 +411,18 @@ def check_construction(
                 _check_names_indices(exc, case)
             return
         except Exception as exc:  # noqa: BLE001
-            _fail(f"untyped {type(exc).__name__} on {case.kind}: {exc} "
-                  f"(expected a factmlp error or a result)")
+            _fail(f"untyped {type(exc).__name__} on {case.kind}: {exc} (expected a factmlp error or a result)")
         if case.expected_error is not None:
             _fail(f"construct returned an MLP; expected {case.expected_error.__name__}")
         rep = _checked_report(c.mlp, fs, verify_storage)
         if not case.storable:
             failing = set(np.asarray(rep.failing).ravel().tolist())
             if bool(rep.certified) or not failing & set(case.offending):
-                _fail(f"facts {list(case.offending)} share a key but map to different values, so at most one "
-                      f"can be stored; the verifier certifies {int(rep.stored)}/{int(rep.total)} "
-                      f"with failing {sorted(failing)[:10]}")
+                _fail(
+                    f"facts {list(case.offending)} share a key but map to different values, so at most one "
+                    f"can be stored; the verifier certifies {int(rep.stored)}/{int(rep.total)} "
+                    f"with failing {sorted(failing)[:10]}"
+                )
 
     def degenerate(kind: str) -> Callable[[], tuple[int, str]]:
         d, f, n = sizes[0]
@@ -419,8 +436,11 @@ def check_construction(
         d, f, n = sizes[0]
         fs = make_factset("spherical", d=d, facts=f, values=n, seed=seed)
         for bad in (fs.keys, (fs.keys, fs.values, fs.mapping), None):
-            exc = _expect_error(InvalidInputError, lambda: construct(bad, method, **options),
-                                f"construct({type(bad).__name__}, {method!r})")
+            exc = _expect_error(
+                InvalidInputError,
+                lambda: construct(bad, method, **options),
+                f"construct({type(bad).__name__}, {method!r})",
+            )
             del exc
         return 3, "ndarray, tuple and None refused"
 
@@ -430,8 +450,11 @@ def check_construction(
         d, f, n = sizes[0]
         fs = make_factset("spherical", d=d, facts=f, values=n, seed=seed)
         for h in (0, -1):
-            _expect_error(InvalidInputError, lambda: construct(fs, method, hidden=h, **options),
-                          f"construct(..., {method!r}, hidden={h})")
+            _expect_error(
+                InvalidInputError,
+                lambda: construct(fs, method, hidden=h, **options),
+                f"construct(..., {method!r}, hidden={h})",
+            )
         return 2, "hidden=0 and hidden=-1 refused"
 
     runner.record("bad_input[hidden=0]", hidden_zero)

@@ -6,8 +6,17 @@ import importlib
 import pkgutil
 import re
 
-_MODULES = ("c1_feasibility", "c2_genericity", "c3_parameter_bound", "c4_asymptotic",
-            "c5_rho_predicts_capacity", "c6_jl", "c7_recall", "c8_editing", "c10_tradeoff")
+_MODULES = (
+    "c1_feasibility",
+    "c2_genericity",
+    "c3_parameter_bound",
+    "c4_asymptotic",
+    "c5_rho_predicts_capacity",
+    "c6_jl",
+    "c7_recall",
+    "c8_editing",
+    "c10_tradeoff",
+)
 
 for _name in _MODULES:
     try:

@@ -3,12 +3,24 @@
 from __future__ import annotations
 
 import zlib
-from typing import Any, Iterable
+from collections.abc import Iterable
+from typing import Any
 
 import numpy as np
 
-__all__ = ["subseed", "profile_sizes", "symbolic_summary", "storage_outcome", "have_torch", "DEFAULT_METHOD",
-           "capacity_cached", "verifier_controls", "slope_interval", "grid_factset", "grid_construct_seed"]
+__all__ = [
+    "subseed",
+    "profile_sizes",
+    "symbolic_summary",
+    "storage_outcome",
+    "have_torch",
+    "DEFAULT_METHOD",
+    "capacity_cached",
+    "verifier_controls",
+    "slope_interval",
+    "grid_factset",
+    "grid_construct_seed",
+]
 
 #: the construction the claims exercise unless ``ctx.method`` overrides it
 DEFAULT_METHOD = "encdec"
@@ -48,15 +60,19 @@ def symbolic_summary(derivations: Iterable[Any]) -> dict:
     for dv in derivations:
         status = dv.check()
         steps = dv.step_results
-        rows.append({
-            "name": dv.name,
-            "status": status,
-            "statement_latex": dv.statement_latex(),
-            "steps": len(steps),
-            "steps_proved": sum(r.status == "proved" for r in steps),
-        })
+        rows.append(
+            {
+                "name": dv.name,
+                "status": status,
+                "statement_latex": dv.statement_latex(),
+                "steps": len(steps),
+                "steps_proved": sum(r.status == "proved" for r in steps),
+            }
+        )
     statuses = [r["status"] for r in rows]
-    overall = "failed" if "failed" in statuses else ("checked" if all(s == "checked" for s in statuses) else "unchecked")
+    overall = (
+        "failed" if "failed" in statuses else ("checked" if all(s == "checked" for s in statuses) else "unchecked")
+    )
     return {"status": overall, "derivations": rows}
 
 
@@ -74,19 +90,28 @@ def storage_outcome(factset: Any, method: str, *, seed: int, hidden: int | None 
     try:
         c = construct(factset, method, hidden=hidden, seed=seed)
     except FactMLPError as exc:
-        return {"outcome": "error", "error_type": type(exc).__name__, "message": str(exc)[:300],
-                "indices": [int(i) for i in list(exc.indices)[:20]]}
+        return {
+            "outcome": "error",
+            "error_type": type(exc).__name__,
+            "message": str(exc)[:300],
+            "indices": [int(i) for i in list(exc.indices)[:20]],
+        }
     rep = verify_storage(c.mlp, factset)
     certified = bool(rep.certified) and int(rep.stored) == int(rep.total)
-    return {"outcome": "stored" if certified else "not_stored", "stored": int(rep.stored), "total": int(rep.total),
-            "min_margin": float(rep.min_margin), "hidden": int(c.hidden), "params": int(c.params),
-            "params_factored": None if c.params_factored is None else int(c.params_factored),
-            "param_bound": None if c.param_bound is None else int(c.param_bound),
-            "info": {k: v for k, v in c.info.items() if isinstance(v, (bool, int, float, str))}}
+    return {
+        "outcome": "stored" if certified else "not_stored",
+        "stored": int(rep.stored),
+        "total": int(rep.total),
+        "min_margin": float(rep.min_margin),
+        "hidden": int(c.hidden),
+        "params": int(c.params),
+        "params_factored": None if c.params_factored is None else int(c.params_factored),
+        "param_bound": None if c.param_bound is None else int(c.param_bound),
+        "info": {k: v for k, v in c.info.items() if isinstance(v, (bool, int, float, str))},
+    }
 
 
-def capacity_cached(ctx: Any, factset: Any, method: str, *, seed: int, rho: float | None = None,
-                    **options: Any) -> Any:
+def capacity_cached(ctx: Any, factset: Any, method: str, *, seed: int, rho: float | None = None, **options: Any) -> Any:
     """:func:`factmlp.capacity.min_width` of ``(factset, method, seed, options)``, cached in ``ctx.cache``.
 
     The key is the fact set's fingerprint, the method, the construction seed
@@ -150,8 +175,15 @@ def slope_interval(x: Any, y: Any, level: float = 0.95) -> dict:
     resid = y - (y.mean() + slope * xc)
     se = float(np.sqrt(resid @ resid / (n - 2) / sxx))
     tq = float(stats.t.ppf(0.5 + level / 2, n - 2))
-    return {"slope": slope, "se": se, "ci_low": slope - tq * se, "ci_high": slope + tq * se,
-            "level": level, "n": int(n), "intercept": float(y.mean() - slope * x.mean())}
+    return {
+        "slope": slope,
+        "se": se,
+        "ci_low": slope - tq * se,
+        "ci_high": slope + tq * se,
+        "level": level,
+        "n": int(n),
+        "intercept": float(y.mean() - slope * x.mean()),
+    }
 
 
 def grid_factset(ctx: Any, family: str, d: int, n_facts: int, k: int) -> tuple[Any, int]:

@@ -56,10 +56,12 @@ SIZES = {
 
 
 def statement() -> str:
-    return (r"0 \le s < s' \le 1:\quad \mathrm{cap}(s') \not< \mathrm{cap}(s)\ \wedge\ "
-            r"L\left(g_{\mathrm{encdec}}^{\Sigma^{-s'/2}}\right) > L\left(g_{\mathrm{encdec}}^{\Sigma^{-s/2}}\right)"
-            r"\quad (\text{Kendall } \tau_{\mathrm{cap}} \ge 0,\ \tau_L \ge 0.8 \text{ over } s \in \{0, \tfrac14, "
-            r"\tfrac12, \tfrac34, 1\})")
+    return (
+        r"0 \le s < s' \le 1:\quad \mathrm{cap}(s') \not< \mathrm{cap}(s)\ \wedge\ "
+        r"L\left(g_{\mathrm{encdec}}^{\Sigma^{-s'/2}}\right) > L\left(g_{\mathrm{encdec}}^{\Sigma^{-s/2}}\right)"
+        r"\quad (\text{Kendall } \tau_{\mathrm{cap}} \ge 0,\ \tau_L \ge 0.8 \text{ over } s \in \{0, \tfrac14, "
+        r"\tfrac12, \tfrac34, 1\})"
+    )
 
 
 def kendall(x, y) -> float | None:
@@ -96,11 +98,18 @@ def run(ctx: ClaimContext) -> tuple[bool, dict]:
                 res = min_width(fs, method, c_seed, rho=rho, start=r0 * (d // 2), whiten=s)
                 c = construct(fs, method, hidden=d * r0, seed=c_seed, whiten=s)
                 lip = lipschitz_bounds(c.mlp, fs.keys)
-                rows.append({"s": s, "h_star": res.h_star, "m_star": res.info.get("m"),
-                             "capacity": res.facts_per_param if res.h_star is not None else 0.0,
-                             "rho_projected_at_h_star": res.info.get("rho_projected"),
-                             "lipschitz_upper": lip["upper"], "lipschitz_lower": lip["lower"],
-                             "probes": [(p.hidden, p.stored) for p in res.probes]})
+                rows.append(
+                    {
+                        "s": s,
+                        "h_star": res.h_star,
+                        "m_star": res.info.get("m"),
+                        "capacity": res.facts_per_param if res.h_star is not None else 0.0,
+                        "rho_projected_at_h_star": res.info.get("rho_projected"),
+                        "lipschitz_upper": lip["upper"],
+                        "lipschitz_lower": lip["lower"],
+                        "probes": [(p.hidden, p.stored) for p in res.probes],
+                    }
+                )
             caps = [r["capacity"] for r in rows]
             ups = [r["lipschitz_upper"] for r in rows]
             tau_cap, tau_up = kendall(STRENGTHS, caps), kendall(STRENGTHS, ups)
@@ -108,15 +117,30 @@ def run(ctx: ClaimContext) -> tuple[bool, dict]:
             # all capacities tied (tau undefined) is "does not fall"; an undefined Lipschitz tau is no rise
             cap_ok = (tau_cap is None or tau_cap >= 0) and caps[-1] >= caps[0] and caps[0] > 0
             lip_ok = tau_up is not None and tau_up >= TAU_MIN and ups[-1] > ups[0]
-            fams.append({"family": fam, "options": kw, "seed": seed, "rho": rho, "rows": rows,
-                         "tau_capacity": tau_cap, "tau_lipschitz_upper": tau_up, "tau_lipschitz_lower": tau_low,
-                         "capacity_does_not_fall": cap_ok, "lipschitz_rises": lip_ok,
-                         "capacity_ratio_s1_over_s0": caps[-1] / caps[0] if caps[0] > 0 else None,
-                         "lipschitz_ratio_s1_over_s0": ups[-1] / ups[0]})
+            fams.append(
+                {
+                    "family": fam,
+                    "options": kw,
+                    "seed": seed,
+                    "rho": rho,
+                    "rows": rows,
+                    "tau_capacity": tau_cap,
+                    "tau_lipschitz_upper": tau_up,
+                    "tau_lipschitz_lower": tau_low,
+                    "capacity_does_not_fall": cap_ok,
+                    "lipschitz_rises": lip_ok,
+                    "capacity_ratio_s1_over_s0": caps[-1] / caps[0] if caps[0] > 0 else None,
+                    "lipschitz_ratio_s1_over_s0": ups[-1] / ups[0],
+                }
+            )
     passed = all(f["capacity_does_not_fall"] and f["lipschitz_rises"] for f in fams)
     numbers = {
         "headline": ["method", "capacity_does_not_fall", "lipschitz_rises", "tau_min"],
-        "method": method, "d": d, "F": nf, "strengths": list(STRENGTHS), "tau_min": TAU_MIN,
+        "method": method,
+        "d": d,
+        "F": nf,
+        "strengths": list(STRENGTHS),
+        "tau_min": TAU_MIN,
         "capacity_does_not_fall": [f["capacity_does_not_fall"] for f in fams],
         "lipschitz_rises": [f["lipschitz_rises"] for f in fams],
         "torch_threads": 1,
@@ -126,10 +150,12 @@ def run(ctx: ClaimContext) -> tuple[bool, dict]:
     return passed, numbers
 
 
-CLAIM = register(Claim(
-    id="C10",
-    title="Capacity-usability tradeoff: whitening keeps capacity and raises the Lipschitz bound",
-    statement=statement,
-    run=run,
-    doc=__doc__ or "",
-))
+CLAIM = register(
+    Claim(
+        id="C10",
+        title="Capacity-usability tradeoff: whitening keeps capacity and raises the Lipschitz bound",
+        statement=statement,
+        run=run,
+        doc=__doc__ or "",
+    )
+)

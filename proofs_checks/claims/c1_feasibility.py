@@ -46,36 +46,61 @@ from ._common import profile_sizes, subseed
 
 # (family, d, N) per set; each set gets planted duplicates and interior points
 SIZES = {
-    "quick": {"sets": [("gaussian", 2, 30), ("gaussian", 3, 40), ("spherical", 3, 40), ("gaussian", 5, 48),
-                       ("spherical", 8, 48), ("kaiming", 6, 48),
-                       ("gaussian", 4, 100), ("uniform", 10, 120)], "duplicates": 3, "interior": 3},
-    "full": {"sets": [(fam, d, n) for fam in ("gaussian", "spherical", "uniform", "kaiming")
-                      for d, n in ((2, 60), (3, 100), (5, 150), (8, 200), (16, 200))],
-             "duplicates": 5, "interior": 5},
+    "quick": {
+        "sets": [
+            ("gaussian", 2, 30),
+            ("gaussian", 3, 40),
+            ("spherical", 3, 40),
+            ("gaussian", 5, 48),
+            ("spherical", 8, 48),
+            ("kaiming", 6, 48),
+            ("gaussian", 4, 100),
+            ("uniform", 10, 120),
+        ],
+        "duplicates": 3,
+        "interior": 3,
+    },
+    "full": {
+        "sets": [
+            (fam, d, n)
+            for fam in ("gaussian", "spherical", "uniform", "kaiming")
+            for d, n in ((2, 60), (3, 100), (5, 150), (8, 200), (16, 200))
+        ],
+        "duplicates": 5,
+        "interior": 5,
+    },
 }
 #: target rho_j of the planted near-degenerate vertices (one of each per near-degenerate set)
 RHO_TARGETS = (1e-6, 3e-6, 1e-5, 1e-4, 1e-3)
 #: (d, N) of the spherical sets that receive the near-degenerate vertices, per profile
-NEAR_SETS = {"quick": [(3, 40), (5, 48), (8, 60), (12, 60)],
-             "full": [(3, 100), (5, 150), (8, 200), (12, 200), (16, 200)]}
+NEAR_SETS = {
+    "quick": [(3, 40), (5, 48), (8, 60), (12, 60)],
+    "full": [(3, 100), (5, 150), (8, 200), (12, 200), (16, 200)],
+}
 
 EVIDENCE = {
     "exact": "per-value verdicts at the listed sets only; near-degenerate vertices (and values the LP misjudges) "
-             "certified by separators checked in exact rational arithmetic; the other verdicts compared with the "
-             "HiGHS vertex LP",
-    "measured": {"what": "agreement of the certified solver with the oracle on every value",
-                 "statistic": "number of disagreements", "threshold": 0},
-    "caveats": ["a finite sample of value sets (d <= 16); the equivalence itself is minimax duality, not "
-                "checked symbolically",
-                "the HiGHS LP misjudges some vertices of nearly flat sets (rho_j ~ 1e-6); there a separator "
-                "checked in exact rational arithmetic decides, and solver verdicts 'vertex' are accepted only with "
-                "the LP's agreement or such a proof"],
+    "certified by separators checked in exact rational arithmetic; the other verdicts compared with the "
+    "HiGHS vertex LP",
+    "measured": {
+        "what": "agreement of the certified solver with the oracle on every value",
+        "statistic": "number of disagreements",
+        "threshold": 0,
+    },
+    "caveats": [
+        "a finite sample of value sets (d <= 16); the equivalence itself is minimax duality, not checked symbolically",
+        "the HiGHS LP misjudges some vertices of nearly flat sets (rho_j ~ 1e-6); there a separator "
+        "checked in exact rational arithmetic decides, and solver verdicts 'vertex' are accepted only with "
+        "the LP's agreement or such a proof",
+    ],
 }
 
 
 def statement() -> str:
-    return (r"\rho_j(V) = \max_{\|u\|\le 1}\min_{l\ne j}\frac{\langle v_j - v_l, u\rangle}{\|v_j - v_l\|} > 0"
-            r"\iff v_j \in \operatorname{vert}\operatorname{conv}(V),\ v_j \ne v_l\ \forall l \ne j")
+    return (
+        r"\rho_j(V) = \max_{\|u\|\le 1}\min_{l\ne j}\frac{\langle v_j - v_l, u\rangle}{\|v_j - v_l\|} > 0"
+        r"\iff v_j \in \operatorname{vert}\operatorname{conv}(V),\ v_j \ne v_l\ \forall l \ne j"
+    )
 
 
 def planted_values(family: str, d: int, n: int, n_dup: int, n_int: int, seed: int) -> tuple[np.ndarray, dict]:
@@ -180,8 +205,16 @@ def run(ctx: ClaimContext) -> tuple[bool, dict]:
                 certified = exactly_separated(v, pl["a"], pl["direction"])
                 if certified:
                     exact_truth[pl["a"]] = True
-                near_rows.append({"set": s, "d": d, "N": n, "value": pl["a"], "target_rho": pl["target"],
-                                  "exactly_certified_vertex": certified})
+                near_rows.append(
+                    {
+                        "set": s,
+                        "d": d,
+                        "N": n,
+                        "value": pl["a"],
+                        "target_rho": pl["target"],
+                        "exactly_certified_vertex": certified,
+                    }
+                )
         rng = np.random.default_rng(subseed(ctx.seed, "C1-keys", s))
         fs = FactSet(make_embeddings("spherical", n, d, rng), v, rng.permutation(n))
         ctx.record_input(fs, seed)
@@ -198,13 +231,22 @@ def run(ctx: ClaimContext) -> tuple[bool, dict]:
         for row in near_rows:
             if row["set"] == s:
                 j = row["value"]
-                row.update(solver_vertex=bool(sol[j]), solver_lower=float(res.lower[j]),
-                           solver_upper=float(res.upper[j]))
+                row.update(
+                    solver_vertex=bool(sol[j]), solver_lower=float(res.lower[j]), solver_upper=float(res.upper[j])
+                )
         total += n
         agree += int(np.sum(lp == sol))
         for j in np.flatnonzero(lp != sol):
-            disagreements.append({"set": s, "value": int(j), "lp_vertex": bool(lp[j]), "solver_vertex": bool(sol[j]),
-                                  "lower": float(res.lower[j]), "upper": float(res.upper[j])})
+            disagreements.append(
+                {
+                    "set": s,
+                    "value": int(j),
+                    "lp_vertex": bool(lp[j]),
+                    "solver_vertex": bool(sol[j]),
+                    "lower": float(res.lower[j]),
+                    "upper": float(res.upper[j]),
+                }
+            )
         vx = np.flatnonzero(sol)
         if vx.size:
             w = res.upper[vx] - res.lower[vx]
@@ -222,10 +264,19 @@ def run(ctx: ClaimContext) -> tuple[bool, dict]:
         if named != expected:
             error_mismatch.append({"set": s, "error_names": named, "lp_non_vertices": expected})
         planted_all = planted["duplicates"] + planted["interior"]
-        per_set.append({"kind": kind, "family": family, "d": d, "N": n, "seed": seed,
-                        "lp_non_vertices": len(expected),
-                        "planted_detected": int(np.sum(~sol[planted_all])), "planted": len(planted_all),
-                        "rho": float(res.rho)})
+        per_set.append(
+            {
+                "kind": kind,
+                "family": family,
+                "d": d,
+                "N": n,
+                "seed": seed,
+                "lp_non_vertices": len(expected),
+                "planted_detected": int(np.sum(~sol[planted_all])),
+                "planted": len(planted_all),
+                "rho": float(res.rho),
+            }
+        )
     near_certified = sum(r["exactly_certified_vertex"] for r in near_rows)
     near_ok = bool(near_rows) and near_certified == len(near_rows)
     passed = agree == total and not error_mismatch and near_ok
@@ -248,19 +299,22 @@ def run(ctx: ClaimContext) -> tuple[bool, dict]:
         "max_rel_bracket_width": max(widths_rel) if widths_rel else float("nan"),
         "max_abs_bracket_width": max(widths_abs) if widths_abs else float("nan"),
         "min_rho_vertex": float(rho_min_vertex),
-        "evidence": {"measured": {"n": total, "what": f"{total} values in {len(jobs)} sets"},
-                     "exact": {"near_degenerate_vertices": len(near_rows),
-                               "sets": [[k, f, d, n] for k, f, d, n in jobs]}},
+        "evidence": {
+            "measured": {"n": total, "what": f"{total} values in {len(jobs)} sets"},
+            "exact": {"near_degenerate_vertices": len(near_rows), "sets": [[k, f, d, n] for k, f, d, n in jobs]},
+        },
         "sets": per_set,
     }
     return passed, numbers
 
 
-CLAIM = register(Claim(
-    id="C1",
-    title="Feasibility: decodable iff rho_j > 0",
-    statement=statement,
-    run=run,
-    symbolic=None,
-    doc=__doc__ or "",
-))
+CLAIM = register(
+    Claim(
+        id="C1",
+        title="Feasibility: decodable iff rho_j > 0",
+        statement=statement,
+        run=run,
+        symbolic=None,
+        doc=__doc__ or "",
+    )
+)

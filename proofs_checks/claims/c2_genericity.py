@@ -58,27 +58,49 @@ FAMILIES = ("spherical", "gaussian", "uniform", "kaiming", "spiked", "condition"
 COMPRESSED_FAMILIES = ("spherical", "gaussian", "spiked")
 
 SIZES = {
-    "quick": {"d": 16, "F": 96, "N": 96, "per_family": 2, "degenerate": 4, "duplicate_pairs": 2,
-              "compressed": {"d": 128, "F": 192, "N": 192, "code_dims": (32, 64)}},
-    "full": {"d": 32, "F": 256, "N": 256, "per_family": 3, "degenerate": 6, "duplicate_pairs": 3,
-             "compressed": {"d": 256, "F": 512, "N": 512, "code_dims": (32, 64, 128)}},
+    "quick": {
+        "d": 16,
+        "F": 96,
+        "N": 96,
+        "per_family": 2,
+        "degenerate": 4,
+        "duplicate_pairs": 2,
+        "compressed": {"d": 128, "F": 192, "N": 192, "code_dims": (32, 64)},
+    },
+    "full": {
+        "d": 32,
+        "F": 256,
+        "N": 256,
+        "per_family": 3,
+        "degenerate": 6,
+        "duplicate_pairs": 3,
+        "compressed": {"d": 256, "F": 512, "N": 512, "code_dims": (32, 64, 128)},
+    },
 }
 
 
 def statement() -> str:
     from theory.param_counts import WIDTH
 
-    return (r"\text{for almost every } K \in \mathbb{R}^{F\times d}:\ \operatorname{rank}\Phi(K) = F,\ "
-            r"\text{so } g_{\mathrm{encdec}} \text{ stores every feasible } (K, V, f) \text{ with } "
-            r"\rho(V Q^\top) > 0 \text{ at } h = "
-            + sp.latex(WIDTH["encdec"]) + r",\ r = \lceil F/d\rceil,\ m \le d")
+    return (
+        r"\text{for almost every } K \in \mathbb{R}^{F\times d}:\ \operatorname{rank}\Phi(K) = F,\ "
+        r"\text{so } g_{\mathrm{encdec}} \text{ stores every feasible } (K, V, f) \text{ with } "
+        r"\rho(V Q^\top) > 0 \text{ at } h = " + sp.latex(WIDTH["encdec"]) + r",\ r = \lceil F/d\rceil,\ m \le d"
+    )
 
 
 def symbolic() -> dict:
     from theory import measure_zero as mz
 
-    return symbolic_summary([mz.encoder_symbolic_derivation(), mz.encoder_witness_derivation(),
-                             mz.identity_rank_bound_derivation(), mz.ntk_derivation(), mz.hebbian_derivation()])
+    return symbolic_summary(
+        [
+            mz.encoder_symbolic_derivation(),
+            mz.encoder_witness_derivation(),
+            mz.identity_rank_bound_derivation(),
+            mz.ntk_derivation(),
+            mz.hebbian_derivation(),
+        ]
+    )
 
 
 def conflicting_duplicates(fs, pairs: int, seed: int):
@@ -124,8 +146,14 @@ def compressed_outcome(fs, method: str, code_dim: int, seed: int) -> dict:
     h = code_dim * math.ceil(fs.n_facts / fs.dim)
     out = storage_outcome(fs, method, seed=seed, hidden=h)
     info = out.get("info", {})
-    return {"code_dim": int(code_dim), "width": int(h), "m_used": info.get("m"),
-            "projection": info.get("projection"), "rho_projected": info.get("rho_projected"), **out}
+    return {
+        "code_dim": int(code_dim),
+        "width": int(h),
+        "m_used": info.get("m"),
+        "projection": info.get("projection"),
+        "rho_projected": info.get("rho_projected"),
+        **out,
+    }
 
 
 def run(ctx: ClaimContext) -> tuple[bool, dict]:
@@ -142,8 +170,9 @@ def run(ctx: ClaimContext) -> tuple[bool, dict]:
             seed = subseed(ctx.seed, "C2-generic", FAMILIES.index(fam), k)
             fs = make_factset(fam, d=cfg["d"], facts=cfg["F"], values=cfg["N"], seed=seed)
             ctx.record_input(fs, seed)
-            out = storage_outcome(fs, method, seed=subseed(ctx.seed, "C2-construct", FAMILIES.index(fam), k),
-                                  hidden=width)
+            out = storage_outcome(
+                fs, method, seed=subseed(ctx.seed, "C2-construct", FAMILIES.index(fam), k), hidden=width
+            )
             generic.append({"family": fam, "seed": seed, **out})
             base_sets.append(fs)
     for k in range(cfg["degenerate"]):
@@ -156,8 +185,13 @@ def run(ctx: ClaimContext) -> tuple[bool, dict]:
         lr_seed = subseed(ctx.seed, "C2-lowrank", k)
         fl = low_rank_keys(base, 2, lr_seed)
         ctx.record_input(fl, lr_seed)
-        low_rank.append({"family": base.meta.get("family"), "seed": lr_seed,
-                         **storage_outcome(fl, method, seed=lr_seed, hidden=width)})
+        low_rank.append(
+            {
+                "family": base.meta.get("family"),
+                "seed": lr_seed,
+                **storage_outcome(fl, method, seed=lr_seed, hidden=width),
+            }
+        )
     cc = cfg["compressed"]
     for fi, fam in enumerate(COMPRESSED_FAMILIES):
         seed = subseed(ctx.seed, "C2-compressed", fi)
@@ -177,17 +211,19 @@ def run(ctx: ClaimContext) -> tuple[bool, dict]:
         "generic_total": len(generic),
         "compressed_stored": n_cmp_ok,
         "compressed_total": len(compressed),
-        "compressed_min_rho_projected": min((g["rho_projected"] for g in compressed
-                                             if g.get("rho_projected") is not None), default=None),
+        "compressed_min_rho_projected": min(
+            (g["rho_projected"] for g in compressed if g.get("rho_projected") is not None), default=None
+        ),
         "degenerate_reported_stored": n_deg_stored,
         "degenerate_total": len(degenerate),
         "degenerate_typed_errors": sum(g["outcome"] == "error" for g in degenerate),
         "degenerate_uncertified": sum(g["outcome"] == "not_stored" for g in degenerate),
         "low_rank_outcomes": {o: sum(g["outcome"] == o for g in low_rank) for o in ("stored", "not_stored", "error")},
-        "sizes": {k: cfg[k] for k in ("d", "F", "N")}, "width": width,
+        "sizes": {k: cfg[k] for k in ("d", "F", "N")},
+        "width": width,
         "compressed_sizes": {"d": cc["d"], "F": cc["F"], "N": cc["N"], "code_dims": list(cc["code_dims"])},
         "evidence": "genericity proved symbolically (theory.measure_zero); storage exact (certified) at the "
-                    "listed sizes and seeds",
+        "listed sizes and seeds",
         "generic": generic,
         "compressed": compressed,
         "degenerate": degenerate,
@@ -196,11 +232,13 @@ def run(ctx: ClaimContext) -> tuple[bool, dict]:
     return passed, numbers
 
 
-CLAIM = register(Claim(
-    id="C2",
-    title="Genericity: stores every generic feasible set",
-    statement=statement,
-    run=run,
-    symbolic=symbolic,
-    doc=__doc__ or "",
-))
+CLAIM = register(
+    Claim(
+        id="C2",
+        title="Genericity: stores every generic feasible set",
+        statement=statement,
+        run=run,
+        symbolic=symbolic,
+        doc=__doc__ or "",
+    )
+)

@@ -37,8 +37,15 @@ from __future__ import annotations
 import sympy as sp
 
 from ..framework import Claim, ClaimContext, register
-from ._common import (capacity_cached, grid_construct_seed, grid_factset, have_torch, profile_sizes,
-                      symbolic_summary, verifier_controls)
+from ._common import (
+    capacity_cached,
+    grid_construct_seed,
+    grid_factset,
+    have_torch,
+    profile_sizes,
+    symbolic_summary,
+    verifier_controls,
+)
 
 #: bits per parameter of the counting bound that takes part in the decision (float64 weights)
 BITS = 64.0
@@ -53,20 +60,31 @@ ENCDEC_DELTA = 0.01  # failure probability passed to encdec (its default width d
 #: of size F d: about 0.5 s at F d = 2048 and 3 s at 4096 on 2 cores, and a search makes 10-15 probes)
 SIZES = {
     "quick": {"sets": [("spherical", 32, 64, 0), ("spherical", 32, 128, 0)], "max_fd": {"ntk": 2048}},
-    "full": {"sets": [("spherical", 32, 64, 0), ("spherical", 32, 128, 0), ("spherical", 32, 256, 0),
-                      ("spherical", 64, 256, 0)], "max_fd": {"ntk": 8192}},
+    "full": {
+        "sets": [
+            ("spherical", 32, 64, 0),
+            ("spherical", 32, 128, 0),
+            ("spherical", 32, 256, 0),
+            ("spherical", 64, 256, 0),
+        ],
+        "max_fd": {"ntk": 8192},
+    },
 }
 
 EVIDENCE = {
     "symbolic": "the counting bound F log2 N / b (theory.counting.param_lower_bound_derivation) and the "
-                "encoder-decoder's count and upper bound 3 m (F + d) (theory.param_counts)",
+    "encoder-decoder's count and upper bound 3 m (F + d) (theory.param_counts)",
     "exact": "h* certified by the sound verifier at the listed sizes only",
-    "measured": {"what": "params(h*) = 3 d h* per method and set, compared with F log2 N / 64 and the declared "
-                         "bound", "statistic": "count of violations", "threshold": 0},
-    "caveats": ["h* is the minimum over the searched grid assuming storage is monotone in h (not proved for "
-                "randomised constructions or GD)",
-                "GD is only searched with torch installed; its result depends on the step budget of "
-                "factmlp.train"],
+    "measured": {
+        "what": "params(h*) = 3 d h* per method and set, compared with F log2 N / 64 and the declared bound",
+        "statistic": "count of violations",
+        "threshold": 0,
+    },
+    "caveats": [
+        "h* is the minimum over the searched grid assuming storage is monotone in h (not proved for "
+        "randomised constructions or GD)",
+        "GD is only searched with torch installed; its result depends on the step budget of factmlp.train",
+    ],
 }
 
 
@@ -74,8 +92,10 @@ def statement() -> str:
     from theory.counting import PARAM_LOWER_BOUND
     from theory.param_counts import ENCDEC_UPPER, PARAMS
 
-    return (sp.latex(PARAM_LOWER_BOUND) + r" \le 3\,d\,h^*(g) \le \mathrm{bound}(g);\ "
-            r"\text{encdec: } " + sp.latex(PARAMS[("encdec", "folded")]) + r" \le " + sp.latex(ENCDEC_UPPER))
+    return (
+        sp.latex(PARAM_LOWER_BOUND) + r" \le 3\,d\,h^*(g) \le \mathrm{bound}(g);\ "
+        r"\text{encdec: } " + sp.latex(PARAMS[("encdec", "folded")]) + r" \le " + sp.latex(ENCDEC_UPPER)
+    )
 
 
 def symbolic() -> dict:
@@ -86,7 +106,8 @@ def symbolic() -> dict:
 
 def _theory_counts(method: str, fs, c, rho: float) -> dict:
     """Symbolic counts of :mod:`theory.param_counts` for ``method`` at the construction's sizes (may be empty)."""
-    from theory.param_counts import ENCDEC_UPPER, METHODS as THEORY_METHODS, param_count
+    from theory.param_counts import ENCDEC_UPPER, param_count
+    from theory.param_counts import METHODS as THEORY_METHODS
     from theory.symbols import F, d, m
 
     sizes = {"F": fs.n_facts, "N": fs.n_values, "d": fs.dim}
@@ -111,8 +132,7 @@ def methods_checked(ctx: ClaimContext) -> list[str]:
 
     if ctx.method is not None:
         return [ctx.method]
-    return [n for n, meth in METHODS.items()
-            if meth.param_bound is not None and (not meth.needs_torch or have_torch())]
+    return [n for n, meth in METHODS.items() if meth.param_bound is not None and (not meth.needs_torch or have_torch())]
 
 
 def _default_width_row(name: str, meth, fs, opts: dict, rho: float, seed: int) -> dict:
@@ -125,19 +145,32 @@ def _default_width_row(name: str, meth, fs, opts: dict, rho: float, seed: int) -
     try:
         c = construct(fs, name, seed=seed, **opts)
     except FactMLPError as exc:  # no MLP, no count: a violation only where storage is guaranteed
-        return {"guaranteed": bool(guaranteed), "error": f"{type(exc).__name__}: {str(exc)[:300]}",
-                "within_registered_bound": True, "within_theory": True, "stores_as_guaranteed": not guaranteed}
+        return {
+            "guaranteed": bool(guaranteed),
+            "error": f"{type(exc).__name__}: {str(exc)[:300]}",
+            "within_registered_bound": True,
+            "within_theory": True,
+            "stores_as_guaranteed": not guaranteed,
+        }
     theory = _theory_counts(name, fs, c, rho)
     rep = verify_storage(c.mlp, fs)
     stores_ok = (not guaranteed) or (bool(rep.certified) and int(rep.stored) == int(rep.total))
     ok_theory = all(c.params <= v for k, v in theory.items() if k != "factored")
     if "factored" in theory and c.params_factored is not None:
         ok_theory = ok_theory and c.params_factored <= theory["factored"]
-    return {"guaranteed": bool(guaranteed), "hidden": c.hidden, "params": c.params,
-            "params_factored": c.params_factored, "param_bound": c.param_bound, "theory": theory,
-            "stored": int(rep.stored), "total": int(rep.total), "stores_as_guaranteed": bool(stores_ok),
-            "within_registered_bound": bool(c.param_bound is None or c.params <= c.param_bound),
-            "within_theory": bool(ok_theory)}
+    return {
+        "guaranteed": bool(guaranteed),
+        "hidden": c.hidden,
+        "params": c.params,
+        "params_factored": c.params_factored,
+        "param_bound": c.param_bound,
+        "theory": theory,
+        "stored": int(rep.stored),
+        "total": int(rep.total),
+        "stores_as_guaranteed": bool(stores_ok),
+        "within_registered_bound": bool(c.param_bound is None or c.params <= c.param_bound),
+        "within_theory": bool(ok_theory),
+    }
 
 
 def run(ctx: ClaimContext) -> tuple[bool, dict]:
@@ -164,31 +197,57 @@ def run(ctx: ClaimContext) -> tuple[bool, dict]:
         opts = {"delta": ENCDEC_DELTA} if name == "encdec" else {}
         for fam, d, nf, k, fs, seed, rho in sets:
             if nf * d > cfg["max_fd"].get(name, nf * d):
-                skipped_sizes.append({"method": name, "family": fam, "d": d, "F": nf,
-                                      "reason": f"F d = {nf * d} above max_fd {cfg['max_fd'][name]} (cost)"})
+                skipped_sizes.append(
+                    {
+                        "method": name,
+                        "family": fam,
+                        "d": d,
+                        "F": nf,
+                        "reason": f"F d = {nf * d} above max_fd {cfg['max_fd'][name]} (cost)",
+                    }
+                )
                 continue
             cseed = grid_construct_seed(ctx, fam, d, nf, k)
             lower = param_lower_bound(nf, nf, BITS)
             declared = int(meth.param_bound(fs, meth.default_hidden(fs, **opts), **opts))
             cap = capacity_cached(ctx, fs, name, seed=cseed, rho=rho, **opts)
             found = cap.h_star is not None
-            row = {"method": name, "family": fam, "d": d, "F": nf, "N": nf, "seed": seed, "rho": rho,
-                   "h_star": cap.h_star, "params_h_star": cap.params, "search_status": cap.status,
-                   "probes": len(cap.probes), "counting_bound": lower, "declared_bound": declared,
-                   "search_succeeded": found,
-                   "above_counting_bound": bool(found and cap.params >= lower),
-                   "within_declared_bound": bool(found and cap.params <= declared),
-                   "params_over_counting_bound": (cap.params / lower) if found else None,
-                   "params_over_counting_bound_32": (cap.params / param_lower_bound(nf, nf, BITS_REPORTED))
-                   if found else None,
-                   "params_over_declared": (cap.params / declared) if found else None}
+            row = {
+                "method": name,
+                "family": fam,
+                "d": d,
+                "F": nf,
+                "N": nf,
+                "seed": seed,
+                "rho": rho,
+                "h_star": cap.h_star,
+                "params_h_star": cap.params,
+                "search_status": cap.status,
+                "probes": len(cap.probes),
+                "counting_bound": lower,
+                "declared_bound": declared,
+                "search_succeeded": found,
+                "above_counting_bound": bool(found and cap.params >= lower),
+                "within_declared_bound": bool(found and cap.params <= declared),
+                "params_over_counting_bound": (cap.params / lower) if found else None,
+                "params_over_counting_bound_32": (cap.params / param_lower_bound(nf, nf, BITS_REPORTED))
+                if found
+                else None,
+                "params_over_declared": (cap.params / declared) if found else None,
+            }
             row["default_width"] = _default_width_row(name, meth, fs, opts, rho, cseed)
             rows.append(row)
 
     def good(r: dict) -> bool:
         dw = r["default_width"]
-        return (r["search_succeeded"] and r["above_counting_bound"] and r["within_declared_bound"]
-                and dw["within_registered_bound"] and dw["within_theory"] and dw["stores_as_guaranteed"])
+        return (
+            r["search_succeeded"]
+            and r["above_counting_bound"]
+            and r["within_declared_bound"]
+            and dw["within_registered_bound"]
+            and dw["within_theory"]
+            and dw["stores_as_guaranteed"]
+        )
 
     per_method = {}
     for name in sorted({r["method"] for r in rows}):
@@ -221,11 +280,13 @@ def run(ctx: ClaimContext) -> tuple[bool, dict]:
     return passed, numbers
 
 
-CLAIM = register(Claim(
-    id="C3",
-    title="Certified minimal widths between the counting bound and each method's declared bound",
-    statement=statement,
-    run=run,
-    symbolic=symbolic,
-    doc=__doc__ or "",
-))
+CLAIM = register(
+    Claim(
+        id="C3",
+        title="Certified minimal widths between the counting bound and each method's declared bound",
+        statement=statement,
+        run=run,
+        symbolic=symbolic,
+        doc=__doc__ or "",
+    )
+)

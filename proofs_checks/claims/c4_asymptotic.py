@@ -55,7 +55,7 @@ import numpy as np
 import sympy as sp
 
 from ..framework import Claim, ClaimContext, register
-from ._common import DEFAULT_METHOD, profile_sizes, storage_outcome, subseed, symbolic_summary
+from ._common import DEFAULT_METHOD, profile_sizes, subseed, symbolic_summary
 
 BITS = 32.0
 CONFIDENCE = 0.95
@@ -78,8 +78,13 @@ def statement() -> str:
 def symbolic() -> dict:
     from theory import counting, param_counts
 
-    return symbolic_summary([param_counts.ratio_limit_derivation(), param_counts.encdec_bound_derivation(),
-                             counting.permutation_bits_derivation()])
+    return symbolic_summary(
+        [
+            param_counts.ratio_limit_derivation(),
+            param_counts.encdec_bound_derivation(),
+            counting.permutation_bits_derivation(),
+        ]
+    )
 
 
 def slope_interval(x: np.ndarray, y: np.ndarray, confidence: float = CONFIDENCE) -> dict:
@@ -88,15 +93,22 @@ def slope_interval(x: np.ndarray, y: np.ndarray, confidence: float = CONFIDENCE)
 
     fit = stats.linregress(x, y)
     tq = float(stats.t.ppf(0.5 + confidence / 2, len(x) - 2))
-    return {"slope": float(fit.slope), "intercept": float(fit.intercept), "stderr": float(fit.stderr),
-            "ci_low": float(fit.slope - tq * fit.stderr), "ci_high": float(fit.slope + tq * fit.stderr),
-            "t_quantile": tq, "n": int(len(x))}
+    return {
+        "slope": float(fit.slope),
+        "intercept": float(fit.intercept),
+        "stderr": float(fit.stderr),
+        "ci_low": float(fit.slope - tq * fit.stderr),
+        "ci_high": float(fit.slope + tq * fit.stderr),
+        "t_quantile": tq,
+        "n": int(len(x)),
+    }
 
 
 def ratio_limit(rho: float, bits: float = BITS) -> float:
     """``L(rho) = RATIO_LIMIT`` of :mod:`theory.param_counts` evaluated at ``rho`` and ``b = bits``."""
     from theory.param_counts import RATIO_LIMIT
-    from theory.symbols import b, rho as rho_s
+    from theory.symbols import b
+    from theory.symbols import rho as rho_s
 
     return float(RATIO_LIMIT.subs({rho_s: rho, b: bits}))
 
@@ -124,17 +136,32 @@ def run(ctx: ClaimContext) -> tuple[bool, dict]:
         m_used = res.info.get("m") if res.h_star is not None else None
         limit = ratio_limit(min(rho, 1.0))
         ratio = res.params / bound if res.params is not None else float("nan")
-        points.append({
-            "d": d, "F": nf, "seed": seed, "construct_seed": c_seed, "rho": rho, "h_star": res.h_star,
-            "params": res.params, "m_used": m_used, "projection": res.info.get("projection"),
-            "rho_projected": res.info.get("rho_projected"), "status": res.status,
-            "code_dim_below_d": (m_used < d) if m_used is not None else
-            (res.h_star is not None and res.h_star < d * r0),
-            "rho_in_band": RHO_BAND[0] <= rho <= RHO_BAND[1],
-            "counting_bound": bound, "ratio": ratio, "ratio_limit": limit, "ratio_over_limit": ratio / limit,
-            "m_decoder": m_decoder(min(rho, 1.0), nf, JL_DELTA),
-            "probes": [(p.hidden, p.stored, p.n_stored) for p in res.probes], "search_seconds": res.seconds,
-        })
+        points.append(
+            {
+                "d": d,
+                "F": nf,
+                "seed": seed,
+                "construct_seed": c_seed,
+                "rho": rho,
+                "h_star": res.h_star,
+                "params": res.params,
+                "m_used": m_used,
+                "projection": res.info.get("projection"),
+                "rho_projected": res.info.get("rho_projected"),
+                "status": res.status,
+                "code_dim_below_d": (m_used < d)
+                if m_used is not None
+                else (res.h_star is not None and res.h_star < d * r0),
+                "rho_in_band": RHO_BAND[0] <= rho <= RHO_BAND[1],
+                "counting_bound": bound,
+                "ratio": ratio,
+                "ratio_limit": limit,
+                "ratio_over_limit": ratio / limit,
+                "m_decoder": m_decoder(min(rho, 1.0), nf, JL_DELTA),
+                "probes": [(p.hidden, p.stored, p.n_stored) for p in res.probes],
+                "search_seconds": res.seconds,
+            }
+        )
     found = [p for p in points if p["h_star"] is not None]
     if len(found) == len(points):
         r0, L0 = points[0]["ratio"], points[0]["ratio_limit"]
@@ -144,31 +171,42 @@ def run(ctx: ClaimContext) -> tuple[bool, dict]:
     fit = None
     if len(found) == len(points) and len(points) >= 3:
         fit = slope_interval(np.log([p["F"] for p in points]), np.log([p["ratio"] for p in points]))
-    passed = len(found) == len(points) and fit is not None and fit["slope"] < SLOPE_MAX and all(
-        p["code_dim_below_d"] and p["rho_in_band"] and p["ratio"] <= p["ratio_limit"] for p in points)
+    passed = (
+        len(found) == len(points)
+        and fit is not None
+        and fit["slope"] < SLOPE_MAX
+        and all(p["code_dim_below_d"] and p["rho_in_band"] and p["ratio"] <= p["ratio_limit"] for p in points)
+    )
     numbers = {
         "headline": ["method", "slope", "max_ratio_over_limit", "all_code_dims_below_d"],
-        "method": method, "bits_per_param": BITS, "slope_max": SLOPE_MAX, "rho_band": list(RHO_BAND),
+        "method": method,
+        "bits_per_param": BITS,
+        "slope_max": SLOPE_MAX,
+        "rho_band": list(RHO_BAND),
         "max_excess": max((p.get("excess", float("inf")) for p in points), default=None),
         "max_ratio_over_limit": max((p["ratio_over_limit"] for p in found), default=None),
         "all_code_dims_below_d": all(p["code_dim_below_d"] for p in points),
-        "m_used": [p["m_used"] for p in points], "ratios": [p["ratio"] for p in points],
+        "m_used": [p["m_used"] for p in points],
+        "ratios": [p["ratio"] for p in points],
         "slope": None if fit is None else fit["slope"],
         "slope_ci_low": None if fit is None else fit["ci_low"],
         "slope_ci_high": None if fit is None else fit["ci_high"],
-        "confidence": CONFIDENCE, "fit": fit,
+        "confidence": CONFIDENCE,
+        "fit": fit,
         "evidence": "limit proved symbolically; ratios exact (certified storage at the minimal width) at the "
-                    "listed sizes, one construction seed per point",
+        "listed sizes, one construction seed per point",
         "points": points,
     }
     return passed, numbers
 
 
-CLAIM = register(Claim(
-    id="C4",
-    title="Asymptotic optimality: params / counting bound bounded in F",
-    statement=statement,
-    run=run,
-    symbolic=symbolic,
-    doc=__doc__ or "",
-))
+CLAIM = register(
+    Claim(
+        id="C4",
+        title="Asymptotic optimality: params / counting bound bounded in F",
+        statement=statement,
+        run=run,
+        symbolic=symbolic,
+        doc=__doc__ or "",
+    )
+)

@@ -45,18 +45,24 @@ SIZES = {
 
 EVIDENCE = {
     "exact": "h* certified by the sound verifier for each (set, method) at the listed sizes",
-    "measured": {"what": "Spearman r_s between rho and F / (3 d h*) over fact sets, per method",
-                 "statistic": "one-sided permutation p-value of r_s",
-                 "threshold": "r_s > 0 and p <= 0.05 / #methods for every method"},
-    "caveats": ["an association across families (the rho range within one family is narrow; within-family "
-                "correlations are reported, not decided on)",
-                "capacity minimality assumes storage monotone in h"],
+    "measured": {
+        "what": "Spearman r_s between rho and F / (3 d h*) over fact sets, per method",
+        "statistic": "one-sided permutation p-value of r_s",
+        "threshold": "r_s > 0 and p <= 0.05 / #methods for every method",
+    },
+    "caveats": [
+        "an association across families (the rho range within one family is narrow; within-family "
+        "correlations are reported, not decided on)",
+        "capacity minimality assumes storage monotone in h",
+    ],
 }
 
 
 def statement() -> str:
-    return (r"\forall \text{method } M:\ \operatorname{corr}_{\mathrm{Spearman}}\left(\rho(V),\ "
-            r"\frac{F}{3\,d\,h^*_M}\right) > 0,\quad h^*_M = \min\{h : g_h \text{ stores all } F \text{ facts}\}")
+    return (
+        r"\forall \text{method } M:\ \operatorname{corr}_{\mathrm{Spearman}}\left(\rho(V),\ "
+        r"\frac{F}{3\,d\,h^*_M}\right) > 0,\quad h^*_M = \min\{h : g_h \text{ stores all } F \text{ facts}\}"
+    )
 
 
 def _methods(ctx: ClaimContext) -> list[str]:
@@ -118,22 +124,43 @@ def run(ctx: ClaimContext) -> tuple[bool, dict]:
                     continue
                 res = capacity_cached(ctx, fs, name, seed=subseed(ctx.seed, "C5-construct", fi, k), rho=rho)
                 fpp = float(res.facts_per_param) if res.h_star is not None else None
-                points.append({"method": name, "family": fam, "k": k, "seed": seed, "rho": rho,
-                               "h_star": res.h_star, "params": res.params, "facts_per_param": fpp,
-                               "status": res.status, "probes": len(res.probes), "seconds": res.seconds})
-    failed_searches = [{"method": p["method"], "family": p["family"], "k": p["k"]}
-                       for p in points if p["h_star"] is None]
+                points.append(
+                    {
+                        "method": name,
+                        "family": fam,
+                        "k": k,
+                        "seed": seed,
+                        "rho": rho,
+                        "h_star": res.h_star,
+                        "params": res.params,
+                        "facts_per_param": fpp,
+                        "status": res.status,
+                        "probes": len(res.probes),
+                        "seconds": res.seconds,
+                    }
+                )
+    failed_searches = [
+        {"method": p["method"], "family": p["family"], "k": p["k"]} for p in points if p["h_star"] is None
+    ]
     controls_ok = all(c["ok"] for c in controls)
     threshold = ALPHA / max(len(methods), 1)
     per_method, within = {}, {}
     for mi, name in enumerate(methods):
         ps = [p for p in points if p["method"] == name and p["h_star"] is not None]
-        test = permutation_spearman([p["rho"] for p in ps], [p["facts_per_param"] for p in ps],
-                                    permutations=PERMUTATIONS, seed=subseed(ctx.seed, "C5-perm", mi))
+        test = permutation_spearman(
+            [p["rho"] for p in ps],
+            [p["facts_per_param"] for p in ps],
+            permutations=PERMUTATIONS,
+            seed=subseed(ctx.seed, "C5-perm", mi),
+        )
         n_all = sum(p["method"] == name for p in points)
         test["searches_succeeded"] = len(ps) == n_all and n_all > 0
-        test["passes"] = bool(test["searches_succeeded"] and np.isfinite(test["correlation"])
-                              and test["correlation"] > 0 and test["p_value"] <= threshold)
+        test["passes"] = bool(
+            test["searches_succeeded"]
+            and np.isfinite(test["correlation"])
+            and test["correlation"] > 0
+            and test["p_value"] <= threshold
+        )
         per_method[name] = test
         within[name] = {}
         for fam in FAMILIES:
@@ -150,26 +177,33 @@ def run(ctx: ClaimContext) -> tuple[bool, dict]:
     worst = max(per_method.values(), key=lambda t: t["p_value"]) if per_method else {}
     numbers = {
         "headline": ["worst_p_value", "threshold", "min_correlation", "failed_searches"],
-        "worst_p_value": worst.get("p_value"), "threshold": threshold, "alpha": ALPHA,
+        "worst_p_value": worst.get("p_value"),
+        "threshold": threshold,
+        "alpha": ALPHA,
         "min_correlation": min((t["correlation"] for t in per_method.values()), default=float("nan")),
-        "failed_searches": len(failed_searches), "failed_search_list": failed_searches,
+        "failed_searches": len(failed_searches),
+        "failed_search_list": failed_searches,
         "verifier_controls_ok": controls_ok,
-        "methods": methods, "per_method": per_method,
+        "methods": methods,
+        "per_method": per_method,
         "within_family_spearman": within,
         "within_family_mean": float(np.mean(within_vals)) if within_vals else float("nan"),
         "within_family_range": [min(within_vals), max(within_vals)] if within_vals else None,
-        "sets": sets, "sizes": {k: cfg[k] for k in ("d", "F", "N")},
+        "sets": sets,
+        "sizes": {k: cfg[k] for k in ("d", "F", "N")},
         "data": points,
         "evidence": {"measured": {"n": len(sets)}},
     }
     return passed, numbers
 
 
-CLAIM = register(Claim(
-    id="C5",
-    title="Decodability rho predicts facts per parameter (per method, per fact set)",
-    statement=statement,
-    run=run,
-    symbolic=None,
-    doc=__doc__ or "",
-))
+CLAIM = register(
+    Claim(
+        id="C5",
+        title="Decodability rho predicts facts per parameter (per method, per fact set)",
+        statement=statement,
+        run=run,
+        symbolic=None,
+        doc=__doc__ or "",
+    )
+)

@@ -68,16 +68,24 @@ POWER = 0.9
 def statement() -> str:
     from theory.jl import M_DECODER
 
-    return (r"m \ge " + sp.latex(M_DECODER) + r" \implies \Pr_P\left[\forall j \ne l:\ "
-            r"\langle P u^*_j, P(v_j - v_l)\rangle \ge \tfrac{\rho}{2}\|v_j - v_l\|\right] \ge 1 - \delta,"
-            r"\quad d \gg m")
+    return (
+        r"m \ge " + sp.latex(M_DECODER) + r" \implies \Pr_P\left[\forall j \ne l:\ "
+        r"\langle P u^*_j, P(v_j - v_l)\rangle \ge \tfrac{\rho}{2}\|v_j - v_l\|\right] \ge 1 - \delta,"
+        r"\quad d \gg m"
+    )
 
 
 def symbolic() -> dict:
     from theory import jl
 
-    return symbolic_summary([jl.jl_vectors_derivation(), jl.jl_points_derivation(),
-                             jl.inner_product_derivation(), jl.decoder_margin_derivation()])
+    return symbolic_summary(
+        [
+            jl.jl_vectors_derivation(),
+            jl.jl_points_derivation(),
+            jl.inner_product_derivation(),
+            jl.decoder_margin_derivation(),
+        ]
+    )
 
 
 def clopper_pearson(successes: int, trials: int, confidence: float = CONFIDENCE) -> tuple[float, float]:
@@ -108,8 +116,17 @@ def rejection_power(p: float, trials: int, s_min: int | None) -> float:
     return float(binom.cdf(s_min - 1, int(trials), float(p)))
 
 
-def _events(v: np.ndarray, u: np.ndarray, g: np.ndarray, m_dec: int, m_jl: int, rho: float, eps: float,
-            diff_norm: np.ndarray, off: np.ndarray) -> tuple[float, bool]:
+def _events(
+    v: np.ndarray,
+    u: np.ndarray,
+    g: np.ndarray,
+    m_dec: int,
+    m_jl: int,
+    rho: float,
+    eps: float,
+    diff_norm: np.ndarray,
+    off: np.ndarray,
+) -> tuple[float, bool]:
     """``(min margin / distance at m_dec, all squared distances within eps at m_jl)`` from prefix rows of g."""
     p = g[:m_dec] / math.sqrt(m_dec)
     pu, pv = u @ p.T, v @ p.T
@@ -142,12 +159,21 @@ def _encdec_check(fs, method: str, m: int, seed: int) -> dict:
     rep = verify_storage(c.mlp, fs)
     proj = (c.factored or {}).get("projection")
     shape = None if proj is None else [int(x) for x in np.shape(proj)]
-    layout_ok = "m" not in c.info or (c.info.get("m") == m and shape == [m, fs.dim]
-                                      and c.info.get("projection") == "random")
+    layout_ok = "m" not in c.info or (
+        c.info.get("m") == m and shape == [m, fs.dim] and c.info.get("projection") == "random"
+    )
     ok = bool(rep.certified) and int(rep.stored) == int(rep.total) and layout_ok
-    return {"ok": ok, "m_requested": m, "m_used": c.info.get("m"), "projection": c.info.get("projection"),
-            "projection_shape": shape, "stored": int(rep.stored), "total": int(rep.total),
-            "rho_projected": c.info.get("rho_projected"), "hidden": c.hidden}
+    return {
+        "ok": ok,
+        "m_requested": m,
+        "m_used": c.info.get("m"),
+        "projection": c.info.get("projection"),
+        "projection_shape": shape,
+        "stored": int(rep.stored),
+        "total": int(rep.total),
+        "rho_projected": c.info.get("rho_projected"),
+        "hidden": c.hidden,
+    }
 
 
 def run(ctx: ClaimContext) -> tuple[bool, dict]:
@@ -193,38 +219,70 @@ def run(ctx: ClaimContext) -> tuple[bool, dict]:
         rows = []
         for c, mk, s in zip(grid, dims, ok):
             lo, hi = clopper_pearson(int(s), trials)
-            rows.append({"fraction": c, "m": mk, "successes": int(s), "ci_low": lo, "ci_high": hi,
-                         "power": rejection_power(hi, trials, s_min)})
+            rows.append(
+                {
+                    "fraction": c,
+                    "m": mk,
+                    "successes": int(s),
+                    "ci_low": lo,
+                    "ci_high": hi,
+                    "power": rejection_power(hi, trials, s_min),
+                }
+            )
         detect = [r["fraction"] for r in rows[1:] if r["power"] >= POWER]
         return {"rows": rows, "detectable_fraction": max(detect) if detect else None}
 
     dec, jl = summary(ok_dec, dims_dec), summary(ok_jl, dims_jl)
     method = ctx.method or DEFAULT_METHOD
-    prod = _encdec_check(fs, method, m_dec, subseed(ctx.seed, "C6-encdec")) if m_dec < d else \
-        {"ok": False, "reason": f"M_DECODER = {m_dec} >= d = {d}: not the regime d >> m"}
-    passed = (dec["rows"][0]["ci_low"] >= target and jl["rows"][0]["ci_low"] >= target
-              and dec["detectable_fraction"] is not None and jl["detectable_fraction"] is not None
-              and bool(prod["ok"]))
+    prod = (
+        _encdec_check(fs, method, m_dec, subseed(ctx.seed, "C6-encdec"))
+        if m_dec < d
+        else {"ok": False, "reason": f"M_DECODER = {m_dec} >= d = {d}: not the regime d >> m"}
+    )
+    passed = (
+        dec["rows"][0]["ci_low"] >= target
+        and jl["rows"][0]["ci_low"] >= target
+        and dec["detectable_fraction"] is not None
+        and jl["detectable_fraction"] is not None
+        and bool(prod["ok"])
+    )
     numbers = {
         "headline": ["m_decoder", "decoder_ci_low", "decoder_detectable_fraction", "jl_detectable_fraction"],
-        "d": d, "N": n, "delta": delta, "eps_jl": eps, "rho": rho, "trials": trials, "method": method,
-        "m_decoder": m_dec, "d_over_m_decoder": d / m_dec,
-        "decoder_successes": int(ok_dec[0]), "decoder_ci_low": dec["rows"][0]["ci_low"],
+        "d": d,
+        "N": n,
+        "delta": delta,
+        "eps_jl": eps,
+        "rho": rho,
+        "trials": trials,
+        "method": method,
+        "m_decoder": m_dec,
+        "d_over_m_decoder": d / m_dec,
+        "decoder_successes": int(ok_dec[0]),
+        "decoder_ci_low": dec["rows"][0]["ci_low"],
         "decoder_ci_high": dec["rows"][0]["ci_high"],
         "positive_margin_successes": int(ok_pos[0]),
-        "worst_margin_over_distance": worst_ratio, "required_margin_over_distance": rho / 2,
-        "m_jl": m_pts, "d_over_m_jl": d / m_pts, "jl_successes": int(ok_jl[0]),
-        "jl_ci_low": jl["rows"][0]["ci_low"], "jl_ci_high": jl["rows"][0]["ci_high"],
-        "confidence": CONFIDENCE, "target": target, "power_level": POWER, "min_successes_to_pass": s_min,
+        "worst_margin_over_distance": worst_ratio,
+        "required_margin_over_distance": rho / 2,
+        "m_jl": m_pts,
+        "d_over_m_jl": d / m_pts,
+        "jl_successes": int(ok_jl[0]),
+        "jl_ci_low": jl["rows"][0]["ci_low"],
+        "jl_ci_high": jl["rows"][0]["ci_high"],
+        "confidence": CONFIDENCE,
+        "target": target,
+        "power_level": POWER,
+        "min_successes_to_pass": s_min,
         "decoder_detectable_fraction": dec["detectable_fraction"],
         "jl_detectable_fraction": jl["detectable_fraction"],
         "power_statement": (
             f"with T = {trials} trials the rule would fail with probability >= {POWER} had M_DECODER been "
             f"too small by a factor {None if dec['detectable_fraction'] is None else 1 / dec['detectable_fraction']:g}"
             f" or M_JL by a factor {None if jl['detectable_fraction'] is None else 1 / jl['detectable_fraction']:g}"
-            if dec["detectable_fraction"] and jl["detectable_fraction"] else
-            "the Monte Carlo saw no detectable failure at any fraction of m: it cannot detect an error in m"),
-        "decoder_by_fraction": dec["rows"], "jl_by_fraction": jl["rows"],
+            if dec["detectable_fraction"] and jl["detectable_fraction"]
+            else "the Monte Carlo saw no detectable failure at any fraction of m: it cannot detect an error in m"
+        ),
+        "decoder_by_fraction": dec["rows"],
+        "jl_by_fraction": jl["rows"],
         "positive_rate_at_fraction": {f"{c:g}": int(k) / trials for c, k in zip(grid, ok_pos)},
         "encdec": prod,
         "evidence": "bounds proved symbolically (theory.jl); probabilities measured by Monte Carlo",
@@ -232,11 +290,13 @@ def run(ctx: ClaimContext) -> tuple[bool, dict]:
     return passed, numbers
 
 
-CLAIM = register(Claim(
-    id="C6",
-    title="Johnson-Lindenstrauss dimension keeps decoder margins (d >> m), with a computed power statement",
-    statement=statement,
-    run=run,
-    symbolic=symbolic,
-    doc=__doc__ or "",
-))
+CLAIM = register(
+    Claim(
+        id="C6",
+        title="Johnson-Lindenstrauss dimension keeps decoder margins (d >> m), with a computed power statement",
+        statement=statement,
+        run=run,
+        symbolic=symbolic,
+        doc=__doc__ or "",
+    )
+)

@@ -51,9 +51,11 @@ TORCH_THREADS = 1
 
 
 def statement() -> str:
-    return (r"\mathrm{verify}(g, K, E, f) = F \ \wedge\ \forall i \le F:\ "
-            r"\arg\max_{o} \left(g(\mathrm{RMS}(y_i)) E^\top\right)_o = o_i"
-            r"\ \wedge\ \arg\max_{o} \left((y_i + c\,g(\mathrm{RMS}(y_i))) E^\top\right)_o = o_i")
+    return (
+        r"\mathrm{verify}(g, K, E, f) = F \ \wedge\ \forall i \le F:\ "
+        r"\arg\max_{o} \left(g(\mathrm{RMS}(y_i)) E^\top\right)_o = o_i"
+        r"\ \wedge\ \arg\max_{o} \left((y_i + c\,g(\mathrm{RMS}(y_i))) E^\top\right)_o = o_i"
+    )
 
 
 def _needs_torch(claim: str) -> None:
@@ -86,9 +88,12 @@ def certified_count(mlp, factset) -> dict:
     from factmlp.verify import verify_storage
 
     rep = verify_storage(mlp, factset)
-    return {"stored": int(rep.stored), "total": int(rep.total),
-            "certified": bool(rep.certified) and int(rep.stored) == int(rep.total),
-            "failing": [int(i) for i in list(rep.failing)[:20]]}
+    return {
+        "stored": int(rep.stored),
+        "total": int(rep.total),
+        "certified": bool(rep.certified) and int(rep.stored) == int(rep.total),
+        "failing": [int(i) for i in list(rep.failing)[:20]],
+    }
 
 
 def run(ctx: ClaimContext) -> tuple[bool, dict]:
@@ -130,13 +135,22 @@ def run(ctx: ClaimContext) -> tuple[bool, dict]:
     passed = cert["certified"] and plain_all and bypass_all
     numbers = {
         "headline": ["certified_stored", "recall", "bypass_recall_scaled", "method"],
-        "method": method, "facts": F, "vocab": cfg["vocab"], "d": cfg["d"],
-        "hidden": c.hidden, "params": c.params, "construct_seconds": c.seconds,
-        "certified_stored": cert["stored"], "certified_total": cert["total"],
+        "method": method,
+        "facts": F,
+        "vocab": cfg["vocab"],
+        "d": cfg["d"],
+        "hidden": c.hidden,
+        "params": c.params,
+        "construct_seconds": c.seconds,
+        "certified_stored": cert["stored"],
+        "certified_total": cert["total"],
         "certified_failing": cert["failing"],
-        "recall": float(ok_plain.mean()), "answered": int(ok_plain.sum()),
+        "recall": float(ok_plain.mean()),
+        "answered": int(ok_plain.sum()),
         "missed_facts": [int(i) for i in (~ok_plain).nonzero()[0][:20]],
-        "bypass_scale": scale, "bypass_safety": BYPASS_SAFETY, "bypass_error": bypass_error,
+        "bypass_scale": scale,
+        "bypass_safety": BYPASS_SAFETY,
+        "bypass_error": bypass_error,
         "bypass_recall_scaled": None if ok_bypass is None else float(ok_bypass.mean()),
         "bypass_answered": None if ok_bypass is None else int(ok_bypass.sum()),
         "bypass_recall_unscaled": float(ok_unscaled.mean()),
@@ -148,10 +162,12 @@ def run(ctx: ClaimContext) -> tuple[bool, dict]:
     return passed, numbers
 
 
-CLAIM = register(Claim(
-    id="C7",
-    title="A constructed MLP in a 1-layer Transformer recalls every fact (with and without the residual stream)",
-    statement=statement,
-    run=run,
-    doc=__doc__ or "",
-))
+CLAIM = register(
+    Claim(
+        id="C7",
+        title="A constructed MLP in a 1-layer Transformer recalls every fact (with and without the residual stream)",
+        statement=statement,
+        run=run,
+        doc=__doc__ or "",
+    )
+)

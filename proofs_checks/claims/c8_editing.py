@@ -52,9 +52,11 @@ FINETUNE_LR = 1e-3
 
 
 def statement() -> str:
-    return (r"\mathrm{verify}(g', K, E, f') = F\ \wedge\ \forall i \in S:\ \hat o_i = o'_i\ \wedge\ "
-            r"\forall i \notin S:\ \hat o_i = o_i,\quad |S| = 0.1\,F,\ "
-            r"\text{with and without the residual stream}")
+    return (
+        r"\mathrm{verify}(g', K, E, f') = F\ \wedge\ \forall i \in S:\ \hat o_i = o'_i\ \wedge\ "
+        r"\forall i \notin S:\ \hat o_i = o_i,\quad |S| = 0.1\,F,\ "
+        r"\text{with and without the residual stream}"
+    )
 
 
 def edit_counts(model, before, after, edited) -> dict:
@@ -69,9 +71,13 @@ def edit_counts(model, before, after, edited) -> dict:
     mask[np.asarray(edited, dtype=np.int64)] = True
     ok_new = correct(model, after)
     ok_old = correct(model, before)
-    out = {"edited_ok": int(ok_new[mask].sum()), "edited": int(mask.sum()),
-           "retained": int(ok_old[~mask].sum()), "unchanged": int((~mask).sum()),
-           "lost_facts": [int(i) for i in np.flatnonzero(~mask & ~ok_old)[:20]]}
+    out = {
+        "edited_ok": int(ok_new[mask].sum()),
+        "edited": int(mask.sum()),
+        "retained": int(ok_old[~mask].sum()),
+        "unchanged": int((~mask).sum()),
+        "lost_facts": [int(i) for i in np.flatnonzero(~mask & ~ok_old)[:20]],
+    }
     out["exact"] = out["edited_ok"] == out["edited"] and out["retained"] == out["unchanged"]
     out["edit_success"] = out["edited_ok"] / out["edited"]
     out["retention"] = out["retained"] / out["unchanged"] if out["unchanged"] else float("nan")
@@ -88,9 +94,14 @@ def _swap(model, facts, after, idx, method: str, hidden: int, seed: int) -> dict
     cert = certified_count(mlp, fs_after)
     edited = copy.deepcopy(model)
     edited.set_mlp(mlp)
-    return {**edit_counts(edited, facts, after, idx), "certified_stored": cert["stored"],
-            "certified_total": cert["total"], "certified": cert["certified"], "scale": info["scale"],
-            "hidden": info["hidden"]}
+    return {
+        **edit_counts(edited, facts, after, idx),
+        "certified_stored": cert["stored"],
+        "certified_total": cert["total"],
+        "certified": cert["certified"],
+        "scale": info["scale"],
+        "hidden": info["hidden"],
+    }
 
 
 def run(ctx: ClaimContext) -> tuple[bool, dict]:
@@ -104,8 +115,13 @@ def run(ctx: ClaimContext) -> tuple[bool, dict]:
     cfg = profile_sizes(ctx, SIZES)
     method = ctx.method or DEFAULT_METHOD
     seeds = {t: subseed(ctx.seed, f"C8-{t}") for t in ("model", "facts", "construct", "edits", "generic")}
-    numbers: dict = {"method": method, "facts": cfg["facts"], "vocab": cfg["vocab"], "d": cfg["d"],
-                     "fraction": FRACTION}
+    numbers: dict = {
+        "method": method,
+        "facts": cfg["facts"],
+        "vocab": cfg["vocab"],
+        "d": cfg["d"],
+        "fraction": FRACTION,
+    }
     with torch_threads():
         model = OneLayerTransformer(cfg["vocab"], cfg["d"], seed=seeds["model"])
         facts = make_fact_queries(cfg["vocab"], cfg["facts"], seed=seeds["facts"])
@@ -131,10 +147,12 @@ def run(ctx: ClaimContext) -> tuple[bool, dict]:
         if bypass_ok:
             results["swap_bypass"] = _swap(bypass, facts, after, idx, method, hidden, seeds["construct"])
         baselines = {
-            "finetune_all": lambda: finetune_edit(model, after, idx, steps=FINETUNE_STEPS, lr=FINETUNE_LR,
-                                                  loss_on="all"),
-            "finetune_edited": lambda: finetune_edit(model, after, idx, steps=FINETUNE_STEPS, lr=FINETUNE_LR,
-                                                     loss_on="edited"),
+            "finetune_all": lambda: finetune_edit(
+                model, after, idx, steps=FINETUNE_STEPS, lr=FINETUNE_LR, loss_on="all"
+            ),
+            "finetune_edited": lambda: finetune_edit(
+                model, after, idx, steps=FINETUNE_STEPS, lr=FINETUNE_LR, loss_on="edited"
+            ),
             "rome_facts": lambda: rome_edit(model, after, idx),
             "rome_generic": lambda: rome_edit(model, after, idx, covariance_prompts=generic),
         }
@@ -145,26 +163,42 @@ def run(ctx: ClaimContext) -> tuple[bool, dict]:
             results[name] = edit_counts(edited, facts, after, idx)
         old_after = int(correct(model, facts).sum())
     swaps = [results[k] for k in ("swap", "swap_bypass") if k in results]
-    passed = (old_cert["certified"] and old_answered == F and bypass_ok and old_bypass_answered == F
-              and len(swaps) == 2 and all(s["certified"] and s["exact"] for s in swaps) and old_after == F)
-    numbers.update({
-        "headline": ["swap_exact", "swap_retained", "swap_bypass_exact", "finetune_all_retained"],
-        "edited": int(idx.size), "unchanged": F - int(idx.size), "hidden": hidden,
-        "old_certified_stored": old_cert["stored"], "old_answered": old_answered,
-        "old_bypass_answered": old_bypass_answered, "old_answered_after_edits": old_after,
-        "finetune_steps": FINETUNE_STEPS, "finetune_lr": FINETUNE_LR,
-        "evidence": "measured: exact counts through the whole model at the listed sizes, one seed",
-    })
+    passed = (
+        old_cert["certified"]
+        and old_answered == F
+        and bypass_ok
+        and old_bypass_answered == F
+        and len(swaps) == 2
+        and all(s["certified"] and s["exact"] for s in swaps)
+        and old_after == F
+    )
+    numbers.update(
+        {
+            "headline": ["swap_exact", "swap_retained", "swap_bypass_exact", "finetune_all_retained"],
+            "edited": int(idx.size),
+            "unchanged": F - int(idx.size),
+            "hidden": hidden,
+            "old_certified_stored": old_cert["stored"],
+            "old_answered": old_answered,
+            "old_bypass_answered": old_bypass_answered,
+            "old_answered_after_edits": old_after,
+            "finetune_steps": FINETUNE_STEPS,
+            "finetune_lr": FINETUNE_LR,
+            "evidence": "measured: exact counts through the whole model at the listed sizes, one seed",
+        }
+    )
     for name, r in results.items():
         for k, v in r.items():
             numbers[f"{name}_{k}"] = v
     return passed, numbers
 
 
-CLAIM = register(Claim(
-    id="C8",
-    title="Editing 10% of facts by swapping in a newly constructed MLP keeps every unchanged fact",
-    statement=statement,
-    run=run,
-    doc=__doc__ or "",
-))
+CLAIM = register(
+    Claim(
+        id="C8",
+        title="Editing 10% of facts by swapping in a newly constructed MLP keeps every unchanged fact",
+        statement=statement,
+        run=run,
+        doc=__doc__ or "",
+    )
+)

@@ -34,8 +34,11 @@ def _rng():
 
 def _weights(d=4, h=8, scale=1.0, extra=None):
     rng = _rng()
-    t = {"gate_proj.weight": rng.standard_normal((h, d)) * scale, "up_proj.weight": rng.standard_normal((h, d)),
-         "down_proj.weight": rng.standard_normal((d, h))}
+    t = {
+        "gate_proj.weight": rng.standard_normal((h, d)) * scale,
+        "up_proj.weight": rng.standard_normal((h, d)),
+        "down_proj.weight": rng.standard_normal((d, h)),
+    }
     t.update(extra or {})
     return t
 
@@ -57,10 +60,12 @@ def _weights_header(path, shape, length):
     (and, if ``length`` is given, a header length of ``length`` bytes)."""
     import struct
 
-    header = {"__metadata__": {"activation": "silu"},
-              "gate_proj.weight": {"dtype": "F64", "shape": shape, "data_offsets": [0, 64]},
-              "up_proj.weight": {"dtype": "F64", "shape": [2, 4], "data_offsets": [64, 128]},
-              "down_proj.weight": {"dtype": "F64", "shape": [4, 2], "data_offsets": [128, 192]}}
+    header = {
+        "__metadata__": {"activation": "silu"},
+        "gate_proj.weight": {"dtype": "F64", "shape": shape, "data_offsets": [0, 64]},
+        "up_proj.weight": {"dtype": "F64", "shape": [2, 4], "data_offsets": [64, 128]},
+        "down_proj.weight": {"dtype": "F64", "shape": [4, 2], "data_offsets": [128, 192]},
+    }
     text = json.dumps(header).encode()
     text += b" " * (-len(text) % 8)
     path.write_bytes(struct.pack("<Q", len(text) if length is None else length) + text + b"\0" * 192)
@@ -100,8 +105,9 @@ def inp(tmp_path_factory):
     _weights_header(d / "header_lie.safetensors", shape=[8, 4], length=10**15)
     (d / "binary.csv").write_bytes(bytes(range(256)) * 8)
     (d / "nul.csv").write_bytes(b"family,method,F,status\nspherical,encdec,\0,ok\n")
-    (d / "nonnumeric.csv").write_text("family,d,alpha,F,N,method,seed,status,h_star,facts_per_param\n"
-                                      "spherical,abc,1/4,xyz,4,encdec,0,ok,3,0.1\n")
+    (d / "nonnumeric.csv").write_text(
+        "family,d,alpha,F,N,method,seed,status,h_star,facts_per_param\nspherical,abc,1/4,xyz,4,encdec,0,ok,3,0.1\n"
+    )
     (d / "nocols.csv").write_text("a,b\n1,2\n")
     (d / "afile").write_text("a regular file\n")
     return d
@@ -145,47 +151,130 @@ CASES = [
     ("directory-as-npz", ["rho", "{i}"], ["directory"]),
     ("weights-declared-shape-1e12", ["check-weights", "{i}/fs.npz", "{i}/huge.safetensors"], ["safetensors"]),
     ("weights-header-length-lie", ["check-weights", "{i}/fs.npz", "{i}/header_lie.safetensors"], ["safetensors"]),
-    ("capacity-factset-npy", ["capacity", "--factset", "{i}/a.npy", "--methods", "encdec", "--no-progress",
-                              "--out", "{o}/cap"], [".npy file"]),
+    (
+        "capacity-factset-npy",
+        ["capacity", "--factset", "{i}/a.npy", "--methods", "encdec", "--no-progress", "--out", "{o}/cap"],
+        [".npy file"],
+    ),
     ("npz-as-weights", ["check-weights", "{i}/fs.npz", "{i}/fs.npz"], ["safetensors"]),
     # bad numbers
-    ("seed-negative-make", ["make-factset", "--d", "4", "--facts", "4", "--seed", "-1", "--out", "{o}/fs.npz"],
-     ["seed", "-1"]),
+    (
+        "seed-negative-make",
+        ["make-factset", "--d", "4", "--facts", "4", "--seed", "-1", "--out", "{o}/fs.npz"],
+        ["seed", "-1"],
+    ),
     ("seed-negative-demo", ["demo", "--d", "4", "--facts", "4", "--seed", "-1"], ["seed", "-1"]),
-    ("seed-negative-construct", ["construct", "{i}/fs.npz", "--seed", "-1", "--out", "{o}/w.safetensors"],
-     ["seed", "-1"]),
-    ("condition-inf", ["make-factset", "--family", "condition", "--d", "4", "--facts", "4", "--condition", "inf",
-                       "--out", "{o}/fs.npz"], ["--condition", "finite"]),
-    ("condition-nan", ["make-factset", "--family", "condition", "--d", "4", "--facts", "4", "--condition", "nan",
-                       "--out", "{o}/fs.npz"], ["--condition"]),
-    ("condition-below-1", ["make-factset", "--family", "condition", "--d", "4", "--facts", "4", "--condition",
-                           "0.5", "--out", "{o}/fs.npz"], ["--condition"]),
-    ("beta-inf", ["make-factset", "--family", "spiked", "--d", "4", "--facts", "4", "--beta", "-inf",
-                  "--out", "{o}/fs.npz"], ["--beta"]),
+    (
+        "seed-negative-construct",
+        ["construct", "{i}/fs.npz", "--seed", "-1", "--out", "{o}/w.safetensors"],
+        ["seed", "-1"],
+    ),
+    (
+        "condition-inf",
+        [
+            "make-factset",
+            "--family",
+            "condition",
+            "--d",
+            "4",
+            "--facts",
+            "4",
+            "--condition",
+            "inf",
+            "--out",
+            "{o}/fs.npz",
+        ],
+        ["--condition", "finite"],
+    ),
+    (
+        "condition-nan",
+        [
+            "make-factset",
+            "--family",
+            "condition",
+            "--d",
+            "4",
+            "--facts",
+            "4",
+            "--condition",
+            "nan",
+            "--out",
+            "{o}/fs.npz",
+        ],
+        ["--condition"],
+    ),
+    (
+        "condition-below-1",
+        [
+            "make-factset",
+            "--family",
+            "condition",
+            "--d",
+            "4",
+            "--facts",
+            "4",
+            "--condition",
+            "0.5",
+            "--out",
+            "{o}/fs.npz",
+        ],
+        ["--condition"],
+    ),
+    (
+        "beta-inf",
+        ["make-factset", "--family", "spiked", "--d", "4", "--facts", "4", "--beta", "-inf", "--out", "{o}/fs.npz"],
+        ["--beta"],
+    ),
     ("hidden-zero", ["construct", "{i}/fs.npz", "--hidden", "0", "--out", "{o}/w.safetensors"], ["--hidden"]),
     # sizes that cannot be allocated
-    ("facts-1e12-make", ["make-factset", "--d", "4", "--facts", str(10**12), "--out", "{o}/fs.npz"],
-     ["--facts", "memory"]),
+    (
+        "facts-1e12-make",
+        ["make-factset", "--d", "4", "--facts", str(10**12), "--out", "{o}/fs.npz"],
+        ["--facts", "memory"],
+    ),
     ("facts-1e12-demo", ["demo", "--d", "4", "--facts", str(10**12)], ["--facts", "memory"]),
-    ("hidden-1e10", ["construct", "{i}/fs.npz", "--hidden", str(10**10), "--out", "{o}/w.safetensors"],
-     ["--hidden", "memory"]),
+    (
+        "hidden-1e10",
+        ["construct", "{i}/fs.npz", "--hidden", str(10**10), "--out", "{o}/w.safetensors"],
+        ["--hidden", "memory"],
+    ),
     ("vocab-1e9", ["transformer-demo", "--vocab", str(10**9)], ["--vocab", "memory"]),
-    ("capacity-d-1e5", ["capacity", "--d", str(10**5), "--alpha", "1", "--methods", "encdec", "--no-progress",
-                        "--out", "{o}/cap"], ["F=10000000000", "memory"]),
+    (
+        "capacity-d-1e5",
+        ["capacity", "--d", str(10**5), "--alpha", "1", "--methods", "encdec", "--no-progress", "--out", "{o}/cap"],
+        ["F=10000000000", "memory"],
+    ),
     ("seed-negative-verify", ["verify", "--claims", "C1", "--seed", "-1", "--out", "{o}/rep"], ["--seed"]),
-    ("seed-negative-capacity", ["capacity", "--d", "3", "--alpha", "1/3", "--methods", "encdec",
-                                "--factset-seed", "-1", "--out", "{o}/cap"], ["--factset-seed"]),
+    (
+        "seed-negative-capacity",
+        ["capacity", "--d", "3", "--alpha", "1/3", "--methods", "encdec", "--factset-seed", "-1", "--out", "{o}/cap"],
+        ["--factset-seed"],
+    ),
     # outputs that cannot be written
     ("make-out-under-file", ["make-factset", "--d", "4", "--facts", "4", "--out", "{i}/afile/fs.npz"], ["afile"]),
     ("export-out-under-file", ["export", "{i}/w.safetensors", "--to", "hf", "{i}/afile/hf"], ["afile"]),
-    ("capacity-out-under-file", ["capacity", "--d", "3", "--alpha", "1/3", "--methods", "encdec", "--no-rho",
-                                 "--no-progress", "--out", "{i}/afile/cap"], ["afile"]),
+    (
+        "capacity-out-under-file",
+        [
+            "capacity",
+            "--d",
+            "3",
+            "--alpha",
+            "1/3",
+            "--methods",
+            "encdec",
+            "--no-rho",
+            "--no-progress",
+            "--out",
+            "{i}/afile/cap",
+        ],
+        ["afile"],
+    ),
     ("verify-out-under-file", ["verify", "--claims", "C1", "--out", "{i}/afile/rep"], ["afile"]),
     ("verify-out-is-file", ["verify", "--claims", "C1", "--out", "{i}/afile"], ["afile"]),
     ("construct-out-under-file", ["construct", "{i}/fs.npz", "--out", "{i}/afile/w.safetensors"], ["afile"]),
     ("plot-out-under-file", ["plot", "{i}/nonnumeric.csv", "--out", "{i}/afile/figs"], ["afile"]),
-    ("construct-missing-dir", ["construct", "{i}/fs.npz", "--out", "{o}/missing/w.safetensors"],
-     ["does not exist"]),
+    ("construct-missing-dir", ["construct", "{i}/fs.npz", "--out", "{o}/missing/w.safetensors"], ["does not exist"]),
     ("make-out-is-dir", ["make-factset", "--d", "4", "--facts", "4", "--out", "{o}"], []),
     # CSVs that are not capacity results
     ("plot-binary-csv", ["plot", "{i}/binary.csv", "--out", "{o}/figs"], ["not a text CSV"]),
@@ -202,8 +291,11 @@ CASES = [
     ("unknown-tensor-check", ["check-weights", "{i}/fs.npz", "{i}/unknown.safetensors"], ["lm_head.weight"]),
     ("down-bias-export", ["export", "{i}/down_bias.safetensors", "--to", "hf", "{o}/hf"], ["down_proj.bias"]),
     ("gate-bias-export", ["export", "{i}/gate_bias.safetensors", "--to", "hf", "{o}/hf"], ["gate_proj.bias"]),
-    ("float32-overflow-export", ["export", "{i}/big.safetensors", "--to", "hf", "{o}/hf", "--dtype", "float32"],
-     ["gate_proj.weight", "max |w|"]),
+    (
+        "float32-overflow-export",
+        ["export", "{i}/big.safetensors", "--to", "hf", "{o}/hf", "--dtype", "float32"],
+        ["gate_proj.weight", "max |w|"],
+    ),
     # usage errors are one line too
     ("unknown-option", ["rho", "{i}/fs.npz", "--bogus"], ["--bogus"]),
     ("unknown-command", ["frobnicate"], ["frobnicate"]),
@@ -241,12 +333,16 @@ def _readonly_dir(tmp_path):
     pytest.skip("no read-only directory available to this user")
 
 
-@pytest.mark.parametrize("command", [
-    ["construct", "{i}/fs.npz", "--out", "{ro}/w.safetensors"],
-    ["make-factset", "--d", "4", "--facts", "4", "--out", "{ro}/fs.npz"],
-    ["verify", "--claims", "C1", "--out", "{ro}/report"],
-    ["capacity", "--d", "3", "--alpha", "1/3", "--methods", "encdec", "--no-rho", "--out", "{ro}/cap"],
-], ids=["construct", "make-factset", "verify", "capacity"])
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["construct", "{i}/fs.npz", "--out", "{ro}/w.safetensors"],
+        ["make-factset", "--d", "4", "--facts", "4", "--out", "{ro}/fs.npz"],
+        ["verify", "--claims", "C1", "--out", "{ro}/report"],
+        ["capacity", "--d", "3", "--alpha", "1/3", "--methods", "encdec", "--no-rho", "--out", "{ro}/cap"],
+    ],
+    ids=["construct", "make-factset", "verify", "capacity"],
+)
 def test_read_only_output_dir(inp, tmp_path, command):
     ro = _readonly_dir(tmp_path)
     before = set(os.listdir(ro))
@@ -256,10 +352,13 @@ def test_read_only_output_dir(inp, tmp_path, command):
     assert set(os.listdir(ro)) == before
 
 
-@pytest.mark.parametrize("command", [
-    ["make-factset", "--d", "4", "--facts", "4", "--out"],
-    ["construct", "{i}/fs.npz", "--out"],
-])
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["make-factset", "--d", "4", "--facts", "4", "--out"],
+        ["construct", "{i}/fs.npz", "--out"],
+    ],
+)
 @pytest.mark.parametrize("kind", ["symlink", "dangling-symlink", "fifo"])
 def test_links_and_special_files_are_never_replaced(inp, tmp_path, command, kind):
     target = tmp_path / "target.txt"
@@ -298,8 +397,23 @@ def test_capacity_unreachable_scheduler_leaves_nothing(tmp_path, monkeypatch):
 
     monkeypatch.setattr(sweep, "_dask_client", unreachable)
     out = tmp_path / "cap"
-    res = _invoke(["capacity", "--d", "3", "--alpha", "1/3", "--methods", "encdec", "--no-rho", "--no-progress",
-                   "--scheduler", "tcp://127.0.0.1:1", "--out", out])
+    res = _invoke(
+        [
+            "capacity",
+            "--d",
+            "3",
+            "--alpha",
+            "1/3",
+            "--methods",
+            "encdec",
+            "--no-rho",
+            "--no-progress",
+            "--scheduler",
+            "tcp://127.0.0.1:1",
+            "--out",
+            out,
+        ]
+    )
     assert "scheduler" in _assert_one_line_error(res)
     assert not out.exists()
 
@@ -307,8 +421,23 @@ def test_capacity_unreachable_scheduler_leaves_nothing(tmp_path, monkeypatch):
 def test_capacity_bad_scheduler_address_leaves_nothing(tmp_path):
     pytest.importorskip("dask.distributed")
     out = tmp_path / "cap"
-    res = _invoke(["capacity", "--d", "3", "--alpha", "1/3", "--methods", "encdec", "--no-rho", "--no-progress",
-                   "--scheduler", "bogus-scheme://nowhere:1", "--out", out])
+    res = _invoke(
+        [
+            "capacity",
+            "--d",
+            "3",
+            "--alpha",
+            "1/3",
+            "--methods",
+            "encdec",
+            "--no-rho",
+            "--no-progress",
+            "--scheduler",
+            "bogus-scheme://nowhere:1",
+            "--out",
+            out,
+        ]
+    )
     _assert_one_line_error(res)
     assert not out.exists()
 
@@ -316,8 +445,20 @@ def test_capacity_bad_scheduler_address_leaves_nothing(tmp_path):
 @pytest.mark.parametrize("damage", [b"\xd6\x01garbage", b"[1, 2]", b'{"row": 5}', b"{not json"])
 def test_damaged_capacity_cache_entry_is_rerun_with_a_warning(tmp_path, damage):
     out = tmp_path / "cap"
-    args = ["capacity", "--d", "3", "--alpha", "1/3", "--methods", "encdec", "--no-rho", "--no-progress",
-            "--json", "--out", out]
+    args = [
+        "capacity",
+        "--d",
+        "3",
+        "--alpha",
+        "1/3",
+        "--methods",
+        "encdec",
+        "--no-rho",
+        "--no-progress",
+        "--json",
+        "--out",
+        out,
+    ]
     first = _invoke(args)
     assert first.exit_code == 0, first.output
     (entry,) = list((out / "cache").iterdir())
@@ -353,13 +494,16 @@ def test_solver_failure_is_exit_2_and_says_so(inp, tmp_path):
         METHODS.pop(name, None)
 
 
-@pytest.mark.parametrize("exc, words", [
-    (MemoryError("Unable to allocate 74.5 GiB"), ["out of memory", "74.5 GiB"]),
-    (OSError(28, "No space left on device", "/x/y"), ["/x/y", "No space left"]),
-    (TypeError("a bug\nspanning lines"), ["unexpected TypeError", "a bug spanning lines", "--debug"]),
-    (ValueError("Geometric sequence cannot include zero"), ["unexpected ValueError"]),
-    (KeyboardInterrupt(), ["interrupted"]),
-])
+@pytest.mark.parametrize(
+    "exc, words",
+    [
+        (MemoryError("Unable to allocate 74.5 GiB"), ["out of memory", "74.5 GiB"]),
+        (OSError(28, "No space left on device", "/x/y"), ["/x/y", "No space left"]),
+        (TypeError("a bug\nspanning lines"), ["unexpected TypeError", "a bug spanning lines", "--debug"]),
+        (ValueError("Geometric sequence cannot include zero"), ["unexpected ValueError"]),
+        (KeyboardInterrupt(), ["interrupted"]),
+    ],
+)
 def test_every_exception_is_one_line_and_debug_reraises(tmp_path, monkeypatch, exc, words):
     import factmlp.cli.make_factset as mf
 
@@ -394,17 +538,26 @@ _EXE = shutil.which("factmlp")
 
 
 @pytest.mark.skipif(_EXE is None, reason="the factmlp entry point is not installed")
-@pytest.mark.parametrize("args", [
-    ["rho", "{i}/a.npy"],
-    ["make-factset", "--d", "4", "--facts", "4", "--seed", "-1", "--out", "{o}/fs.npz"],
-    ["plot", "{i}/binary.csv", "--out", "{o}/figs"],
-    ["export", "{i}/down_bias.safetensors", "--to", "hf", "{o}/hf"],
-], ids=["npy", "seed", "csv", "bias"])
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["rho", "{i}/a.npy"],
+        ["make-factset", "--d", "4", "--facts", "4", "--seed", "-1", "--out", "{o}/fs.npz"],
+        ["plot", "{i}/binary.csv", "--out", "{o}/figs"],
+        ["export", "{i}/down_bias.safetensors", "--to", "hf", "{o}/hf"],
+    ],
+    ids=["npy", "seed", "csv", "bias"],
+)
 def test_entry_point_subprocess(inp, tmp_path, args):
     out = tmp_path / "out"
     out.mkdir()
-    p = subprocess.run([_EXE, *[a.format(i=inp, o=out) for a in args]], capture_output=True, text=True,
-                       timeout=120, env={k: v for k, v in os.environ.items() if k != "FACTMLP_DEBUG"})
+    p = subprocess.run(
+        [_EXE, *[a.format(i=inp, o=out) for a in args]],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={k: v for k, v in os.environ.items() if k != "FACTMLP_DEBUG"},
+    )
     assert p.returncode == 2, p
     assert len(p.stderr.splitlines()) == 1 and p.stderr.startswith("factmlp: error: "), p.stderr
     assert "Traceback" not in p.stderr and p.stdout == ""
@@ -416,6 +569,11 @@ def test_entry_point_debug_shows_the_traceback(inp):
     p = subprocess.run([_EXE, "--debug", "rho", str(inp / "a.npy")], capture_output=True, text=True, timeout=120)
     assert p.returncode != 0 and "Traceback" in p.stderr and "FileFormatError" in p.stderr
     env = dict(os.environ, FACTMLP_DEBUG="1")
-    p = subprocess.run([sys.executable, "-m", "factmlp", "rho", str(inp / "a.npy")], capture_output=True,
-                       text=True, timeout=120, env=env)
+    p = subprocess.run(
+        [sys.executable, "-m", "factmlp", "rho", str(inp / "a.npy")],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=env,
+    )
     assert p.returncode != 0 and "Traceback" in p.stderr

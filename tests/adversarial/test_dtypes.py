@@ -34,12 +34,18 @@ def test_float128_keys_through_cli_are_refused_not_certified(tmp_path):
     keys = np.array([[1 + _t(-53) + _t(-62), 1 + _t(-52) + _t(-53) - _t(-62), 1 - _t(-54) - _t(-62)]], dtype=LD)
     assert not np.all(keys.astype(np.float64).astype(LD) == keys)  # the keys are not float64 numbers
     np.savez(tmp_path / "fs.npz", keys=keys, values=np.array([[1.0, 0, 0], [-1.0, 0, 0]]), mapping=np.array([0]))
-    save_file({"gate_proj.weight": np.array([[1.0, 0, 0], [0, 1, 0]]),
-               "up_proj.weight": np.array([[1.0, 0, 0], [0, 0, 1]]),
-               "down_proj.weight": np.array([[1.0, -1], [0, 0], [0, 0]])},
-              str(tmp_path / "w.safetensors"), metadata={"activation": "identity"})
-    res = CliRunner().invoke(main, ["check-weights", str(tmp_path / "fs.npz"), str(tmp_path / "w.safetensors"),
-                                    "--json"])
+    save_file(
+        {
+            "gate_proj.weight": np.array([[1.0, 0, 0], [0, 1, 0]]),
+            "up_proj.weight": np.array([[1.0, 0, 0], [0, 0, 1]]),
+            "down_proj.weight": np.array([[1.0, -1], [0, 0], [0, 0]]),
+        },
+        str(tmp_path / "w.safetensors"),
+        metadata={"activation": "identity"},
+    )
+    res = CliRunner().invoke(
+        main, ["check-weights", str(tmp_path / "fs.npz"), str(tmp_path / "w.safetensors"), "--json"]
+    )
     assert res.exit_code == 2, res.output
     assert "certified" not in res.stdout
     assert "not exactly representable in float64" in res.output and "rows [0]" in res.output

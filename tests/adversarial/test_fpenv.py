@@ -12,7 +12,7 @@ import pytest
 
 import factmlp._fpenv as fpenv
 from factmlp import FactSet, GatedMLP, decodability, verify_storage
-from factmlp.errors import FloatingPointEnvironmentError, FactMLPError
+from factmlp.errors import FactMLPError, FloatingPointEnvironmentError
 
 
 def _issue_case():

@@ -32,20 +32,42 @@ from mpmath import iv
 
 from factmlp import FactSet, GatedMLP, verify_storage
 
-_BASE = [0.0, 2.0**-1074, 3 * 2.0**-1074, 2.0**-1022, 2.0**-537, 1e-300, 0.5, 1.0, 1 + 2.0**-52, 1 - 2.0**-53,
-         2.0, 3.0, 2.0**500, 2.0**1000, 1.7976931348623157e308]
+_BASE = [
+    0.0,
+    2.0**-1074,
+    3 * 2.0**-1074,
+    2.0**-1022,
+    2.0**-537,
+    1e-300,
+    0.5,
+    1.0,
+    1 + 2.0**-52,
+    1 - 2.0**-53,
+    2.0,
+    3.0,
+    2.0**500,
+    2.0**1000,
+    1.7976931348623157e308,
+]
 SPECIAL = _BASE + [-x for x in _BASE if x]
 ORACLE_PREC = 3000
 _TAIL = 2**20
 
-_SETTINGS = dict(deadline=None, derandomize=True, database=None,
-                 suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+_SETTINGS = dict(
+    deadline=None,
+    derandomize=True,
+    database=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
 
 
 def _elem():
-    return st.one_of(st.sampled_from(SPECIAL), st.floats(allow_nan=False, allow_infinity=False),
-                     st.floats(width=32, allow_nan=False, allow_infinity=False),
-                     st.integers(-3, 3).map(float))
+    return st.one_of(
+        st.sampled_from(SPECIAL),
+        st.floats(allow_nan=False, allow_infinity=False),
+        st.floats(width=32, allow_nan=False, allow_infinity=False),
+        st.integers(-3, 3).map(float),
+    )
 
 
 def _matrix(draw, rows, cols, dtype):
@@ -141,8 +163,11 @@ def interval_margins(mlp, fs) -> list[tuple]:
             p = [_act_interval(mlp.activation, ak) * _iv(bk) for ak, bk in zip(a, b)]
             y = [sum((_iv(dl[k]) * p[k] for k in range(len(p))), iv.mpf(0)) for dl in dn]
             t = int(t)
-            mus = [sum((yl * _iv(vt - vj) for yl, vt, vj in zip(y, v[t], v[j])), iv.mpf(0))
-                   for j in range(len(v)) if j != t]
+            mus = [
+                sum((yl * _iv(vt - vj) for yl, vt, vj in zip(y, v[t], v[j])), iv.mpf(0))
+                for j in range(len(v))
+                if j != t
+            ]
             out.append((min(m.a for m in mus), min(m.b for m in mus)))
         return out
     finally:
@@ -185,7 +210,7 @@ def test_the_oracles_see_a_wrong_verdict():
     """Mutant check: a verdict flipped by hand fails the comparison the properties make."""
     mlp = GatedMLP(np.array([[1.0]]), np.array([[1.0]]), np.array([[1.0]]), "silu")
     fs = FactSet(np.array([[1.0]]), np.array([[1.0], [-1.0]]), np.array([1]))  # margin -2 silu(1) < 0
-    (lo, hi), = interval_margins(mlp, fs)
+    ((lo, hi),) = interval_margins(mlp, fs)
     assert hi < 0 and verify_storage(mlp, fs).stored == 0  # "stored" would fail `lo > 0`
     (q,) = exact_margins(GatedMLP(mlp.gate_proj, mlp.up_proj, mlp.down_proj, "identity"), fs)
     assert q == -2

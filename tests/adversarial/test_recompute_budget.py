@@ -31,8 +31,9 @@ def _one_unit(act, gate, up=1.0, down=1.0, key=1.0, target=0):
     return mlp, FactSet(np.array([[key]]), np.array([[1.0], [-1.0]]), np.array([target]))
 
 
-@pytest.mark.parametrize("act,gate", [("silu", -1e20), ("gelu", -1e5), ("gelu", -1e6), ("silu", -1e300),
-                                      ("gelu", -1e300)])
+@pytest.mark.parametrize(
+    "act,gate", [("silu", -1e20), ("gelu", -1e5), ("gelu", -1e6), ("silu", -1e300), ("gelu", -1e300)]
+)
 def test_huge_negative_preactivations_are_decided_not_crashing(act, gate):
     """True margin 2 act(gate) < 0 (a negative tail, far below 2**-1074): never stored."""
     for target in (0, 1):  # margin 2 act(a) < 0, and -2 act(a) > 0 (tiny, proven only if resolvable)
@@ -68,16 +69,33 @@ def test_enclosures_contain_the_truth_and_stay_small(act, prec):
 
 def test_mutant_tail_without_its_error_term_is_caught(monkeypatch):
     """The known-bad variant act(a) = a (or 0) in the tails, with no error term, fails the containment check."""
-    monkeypatch.setattr(exact_mod, "_tail_enclosure",
-                        lambda name, m, e: ((max(m, 0), e, None), (max(m, 0), e, None)))
+    monkeypatch.setattr(exact_mod, "_tail_enclosure", lambda name, m, e: ((max(m, 0), e, None), (max(m, 0), e, None)))
     with pytest.raises(AssertionError):
         _check_enclosures("silu", 256)
 
 
 def _check_enclosures(act, prec):
     t_pos, t_neg = _tail_limits(act, prec)
-    pts = [0.0, 5e-324, -5e-324, 1e-300, -3.5, 2.0, t_pos - 0.5, float(t_pos), t_pos + 0.25, 1e3,
-           -float(t_neg), -t_neg + 0.5, -5000.0, -1e20, 1e20, -1e300, 1e300, 2.0**-1000]
+    pts = [
+        0.0,
+        5e-324,
+        -5e-324,
+        1e-300,
+        -3.5,
+        2.0,
+        t_pos - 0.5,
+        float(t_pos),
+        t_pos + 0.25,
+        1e3,
+        -float(t_neg),
+        -t_neg + 0.5,
+        -5000.0,
+        -1e20,
+        1e20,
+        -1e300,
+        1e300,
+        2.0**-1000,
+    ]
     a = np.array(pts)
     a_int, e_a = dyadic(a)
     mid, rad, e = activation_enclosure(act, a_int, e_a, prec)
@@ -119,8 +137,7 @@ def test_digit_cap_gives_undecided_never_stored(monkeypatch):
     rep = verify_storage(tie, fs)
     assert rep.stored == 0 and rep.undecided.tolist() == [0]  # an exact tie under silu: undecided
     # a near tie decided only by recomputation; with a 10-bit digit cap it must become undecided
-    near = GatedMLP(np.array([[1.0], [1.0 + 2.0**-52]]), np.array([[1.0], [1.0]]), np.array([[-1.0, 1.0]]),
-                    "silu")
+    near = GatedMLP(np.array([[1.0], [1.0 + 2.0**-52]]), np.array([[1.0], [1.0]]), np.array([[-1.0, 1.0]]), "silu")
     ok = verify_storage(near, fs)
     assert ok.certified and ok.recomputed.tolist() == [0]
     monkeypatch.setattr(exact_mod, "MAX_BITS", 10)
@@ -129,8 +146,7 @@ def test_digit_cap_gives_undecided_never_stored(monkeypatch):
 
 
 def test_time_budget_gives_undecided_never_stored(monkeypatch):
-    near = GatedMLP(np.array([[1.0], [1.0 + 2.0**-52]]), np.array([[1.0], [1.0]]), np.array([[-1.0, 1.0]]),
-                    "gelu")
+    near = GatedMLP(np.array([[1.0], [1.0 + 2.0**-52]]), np.array([[1.0], [1.0]]), np.array([[-1.0, 1.0]]), "gelu")
     fs = FactSet(np.array([[1.0]]), np.array([[1.0], [-1.0]]), np.array([0]))
     assert verify_storage(near, fs).certified
     monkeypatch.setattr(verify_mod, "_SECONDS_PER_FACT", -1.0)  # the deadline has passed before it starts
@@ -145,8 +161,10 @@ def test_exact_activations_keep_bounded_integers_at_extreme_exponents():
     mlp = GatedMLP(gate, np.array([[1.0, 2.0**-1074]] * 2), np.array([[1.0, -1.0], [0.0, 0.0]]), "relu")
     fs = FactSet(keys, np.array([[1.0, 0.0], [-1.0, 0.0]]), np.array([0]))
     rep = verify_storage(mlp, fs)
-    a = [Fraction(2) ** 1000 * Fraction(2.0**-1074) + Fraction(2.0**-1074) * Fraction(1.7976931348623157e308),
-         Fraction(2.0**-1074) - Fraction(2.0**-1074) * Fraction(1.7976931348623157e308)]
+    a = [
+        Fraction(2) ** 1000 * Fraction(2.0**-1074) + Fraction(2.0**-1074) * Fraction(1.7976931348623157e308),
+        Fraction(2.0**-1074) - Fraction(2.0**-1074) * Fraction(1.7976931348623157e308),
+    ]
     b = Fraction(2.0**-1074) + Fraction(2.0**-1074) * Fraction(1.7976931348623157e308)
     y0 = max(a[0], 0) * b - max(a[1], 0) * b
     assert rep.stored == int(2 * y0 > 0) and rep.undecided.size == 0

@@ -8,12 +8,12 @@ refused with :class:`ValueRangeError`.
 
 from __future__ import annotations
 
+import importlib
 import math
 
 import numpy as np
 import pytest
 
-import importlib
 from factmlp import decodability
 from factmlp.errors import FactMLPError, ValueRangeError
 from factmlp.feasibility import is_vertex_lp
