@@ -219,12 +219,12 @@ def write_files(files: Mapping[str | os.PathLike, bytes | Callable[[IO[bytes]], 
         raise OutputPathError(f"the same output path is given twice among {targets}")
     staged: list[str] = []
     try:
-        for target, content in zip(targets, files.values()):
+        for target, content in zip(targets, files.values(), strict=True):
             write = content if callable(content) else (lambda fh, b=content: fh.write(b))
             staged.append(_stage(target, write))
         for target in targets:
             check_target(target)
-        for tmp, target in zip(staged, targets):
+        for tmp, target in zip(staged, targets, strict=True):
             os.replace(tmp, target)
     except BaseException:
         for tmp in staged:

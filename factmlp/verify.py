@@ -528,7 +528,7 @@ def _recompute(
         deadline = time.monotonic() + _SECONDS_PER_FACT * len(todo)
         res = exact.margins(keys[todo], targets[todo], [cand[r] for r in todo], prec=prec, deadline=deadline)
         still = []
-        for r, ball in zip(todo, res):
+        for r, ball in zip(todo, res, strict=True):
             if ball is not None:
                 balls[r] = _ball_bounds(ball.lo, ball.hi, ball.scale)
             lo_q, hi_q = balls[r] if balls[r] is not None else (None, None)

@@ -323,7 +323,7 @@ def test_activation_library_error_model_holds(act):
     bound = activation_error_bound(act, x, lib)
     f = {"silu": lambda z: z / (1 + mpmath.exp(-z)), "gelu": lambda z: z * mpmath.erfc(-z / mpmath.sqrt(2)) / 2}[act]
     with mpmath.workdps(50):
-        for xi, li, bi in zip(x, lib, bound):
+        for xi, li, bi in zip(x, lib, bound, strict=True):
             assert abs(mpmath.mpf(float(li)) - f(mpmath.mpf(float(xi)))) <= bi, xi
 
 
@@ -424,11 +424,11 @@ def test_activation_enclosure_contains_true_value(act):
     rng = np.random.default_rng(1)
     a = np.concatenate([rng.standard_normal(30) * 4, [0.0, -60.0, 60.0, 1e-30]])
     a_int, e_a = dyadic(a)
-    assert all(Fraction(int(ai)) * Fraction(2) ** e_a == Fraction(float(x)) for ai, x in zip(a_int, a))
+    assert all(Fraction(int(ai)) * Fraction(2) ** e_a == Fraction(float(x)) for ai, x in zip(a_int, a, strict=True))
     mid, rad, e = activation_enclosure(act, a_int, e_a, prec=128)
     f = {"silu": lambda z: z / (1 + mpmath.exp(-z)), "gelu": lambda z: z * mpmath.erfc(-z / mpmath.sqrt(2)) / 2}[act]
     with mpmath.workdps(120):
-        for x, m, r in zip(a, mid, rad):
+        for x, m, r in zip(a, mid, rad, strict=True):
             true = f(mpmath.mpf(float(x)))
             c, w = mpmath.ldexp(int(m), e), mpmath.ldexp(int(r), e)
             assert c - w <= true <= c + w, x

@@ -256,7 +256,7 @@ def _solve_blocks(
 
     def unpack(x: np.ndarray) -> dict[str, np.ndarray]:
         out, lo = dict(W), 0
-        for (b, s), n in zip(shapes, sizes):
+        for (b, s), n in zip(shapes, sizes, strict=True):
             out[b] = x[lo : lo + n].reshape(s)
             lo += n
         return out
