@@ -61,7 +61,7 @@ def counting_bound(n_facts: int, n_values: int, bits_per_param: float = BITS_FP3
         if n_facts < 1 or n_values < 1 or not bits_per_param > 0:
             raise InvalidInputError(
                 f"counting bound needs F, N >= 1 and b > 0, got {n_facts}, {n_values}, {bits_per_param}"
-            )
+            ) from None
         return n_facts * math.log2(n_values) / bits_per_param
     return param_lower_bound(int(n_facts), int(n_values), float(bits_per_param))
 

@@ -34,7 +34,9 @@ import numpy as np
 from .errors import FileFormatError, InvalidInputError
 from .mlp import GatedMLP
 
-__all__ = ["HF_ACT", "FROM_HF_ACT", "export_hf", "read_hf", "load_hf_torch", "LlamaMLPEquivalent"]
+# LlamaMLPEquivalent is served by __getattr__ and needs torch: listed here, it made
+# ``from factmlp.export import *`` import torch (ModuleNotFoundError without it)
+__all__ = ["HF_ACT", "FROM_HF_ACT", "export_hf", "read_hf", "load_hf_torch"]
 
 #: factmlp activation -> transformers ACT2FN key
 HF_ACT = {"silu": "silu", "gelu": "gelu", "relu": "relu", "identity": "linear"}

@@ -41,8 +41,8 @@ def _exact_margins(mlp: GatedMLP, fs: FactSet) -> list[Fraction]:
     out = []
     for i in range(fs.n_facts):
         x = keys[i]
-        a = [sum(g[k, l] * x[l] for l in range(fs.dim)) for k in range(mlp.hidden)]
-        b = [sum(u[k, l] * x[l] for l in range(fs.dim)) for k in range(mlp.hidden)]
+        a = [sum(g[k, j] * x[j] for j in range(fs.dim)) for k in range(mlp.hidden)]
+        b = [sum(u[k, j] * x[j] for j in range(fs.dim)) for k in range(mlp.hidden)]
         if mlp.activation == "relu":
             a = [max(v, Fraction(0)) for v in a]
         p = [a[k] * b[k] for k in range(mlp.hidden)]
@@ -386,7 +386,10 @@ def test_property_stored_never_exceeds_exact_positive(data):
     h = data.draw(st.integers(1, 3))
     n = data.draw(st.integers(2, 3))
     f = data.draw(st.integers(1, 4))
-    arr = lambda r, c: np.array(data.draw(st.lists(_DYADIC, min_size=r * c, max_size=r * c))).reshape(r, c)
+
+    def arr(r, c):
+        return np.array(data.draw(st.lists(_DYADIC, min_size=r * c, max_size=r * c))).reshape(r, c)
+
     mlp = GatedMLP(arr(h, d), arr(h, d), arr(d, h), data.draw(st.sampled_from(["identity", "relu"])))
     fs = FactSet(arr(f, d), arr(n, d), np.array(data.draw(st.lists(st.integers(0, n - 1), min_size=f, max_size=f))))
     rep = verify_storage(mlp, fs, batch_size=data.draw(st.integers(1, 4)))
