@@ -22,9 +22,12 @@ import os
 import stat
 import tempfile
 from collections.abc import Callable, Mapping
-from typing import IO
+from typing import IO, TypeVar
 
 from .errors import OutputPathError
+
+# a path type: Mapping is invariant in its keys, so write_files takes any one path type, not only the union
+_Path = TypeVar("_Path", bound=str | os.PathLike)
 
 __all__ = [
     "check_target",
@@ -206,7 +209,7 @@ def write_text(path: str | os.PathLike, text: str) -> str:
     return write_bytes(path, text.encode("utf-8"))
 
 
-def write_files(files: Mapping[str | os.PathLike, bytes | Callable[[IO[bytes]], None]]) -> list[str]:
+def write_files(files: Mapping[_Path, bytes | Callable[[IO[bytes]], None]]) -> list[str]:
     """Write several files all-or-nothing: check every target, stage every file, then rename.
 
     Each value is the file's bytes or a function ``write(fh)`` that writes

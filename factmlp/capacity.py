@@ -189,6 +189,7 @@ def search_min_width(
         i0 = int(np.searchsorted(grid, int(start)))
         i0 = min(i0, n - 1)
     # invariant once set: bad < good, ok(bad) False (or bad == -1), ok(good) True
+    good: int | None
     if ok(i0):
         good, step, bad = i0, 1, -1
         while good > 0:
@@ -376,7 +377,7 @@ def capacity(
         vals = [float(getattr(r, key)) for r in found]
         return float(np.median(vals)) if vals else float("nan")
 
-    hs = [r.h_star for r in found]
+    hs = [r.h_star for r in results if r.h_star is not None]
     return CapacitySummary(
         method=method,
         seeds=[int(s) for s in seeds],

@@ -199,7 +199,7 @@ def run_mutants(
             raise KeyError(f"unknown mutant(s) {unknown}; registered: {sorted(MUTANTS)}")
         selected = [MUTANTS[n] for n in names]
     rows: list[dict] = []
-    ctrl = {"claims": {}, "derivations": {}}
+    ctrl: dict[str, Any] = {"claims": {}, "derivations": {}}
     if control:
         ctrl = run_control(selected, profile, seed)
         rows.append({"name": "control", "kind": "control", **ctrl})

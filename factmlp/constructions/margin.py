@@ -197,6 +197,7 @@ class MarginProblem:
             self.idx, self.mask = new, np.ones(new.shape, dtype=bool)
             added = int(np.count_nonzero(new_m < self.gamma))
         else:
+            assert self.idx is not None and self.mask is not None  # restart is True while they are None
             fresh = ~np.any(new[:, :, None] == self.idx[:, None, :], axis=2)
             added = int(np.count_nonzero(fresh & (new_m < self.gamma)))
             self.idx = np.concatenate([self.idx, new], axis=1)
@@ -231,6 +232,7 @@ class MarginProblem:
         else:
             Z = cache["Z"]
         out = Z @ D.T
+        assert self.diff is not None and self.mask is not None, "refresh() sets the active sets first"
         m = np.matmul(self.diff, out[:, :, None])[:, :, 0]
         a = np.maximum(self.gamma - m, 0.0) * self.mask
         loss = float(np.sum(a * a))
@@ -272,7 +274,7 @@ def _solve_blocks(
         return loss, np.concatenate([g[b].ravel() for b in blocks])
 
     x0 = np.concatenate([W[b].ravel() for b in blocks])
-    opt = {"maxiter": iters}
+    opt: dict[str, Any] = {"maxiter": iters}
     if solver == "L-BFGS-B":
         opt.update(ftol=1e-15, gtol=1e-12)
     else:
@@ -315,7 +317,14 @@ def margin_fit(
 
     act = activation or opts["activation"]
     prob = MarginProblem(factset, act, opts["active"], gamma)
-    log = {"rounds": 0, "joint_iterations": 0, "accepted": 0, "rejected": 0, "loss": float("nan"), "steps": []}
+    log: dict[str, Any] = {
+        "rounds": 0,
+        "joint_iterations": 0,
+        "accepted": 0,
+        "rejected": 0,
+        "loss": float("nan"),
+        "steps": [],
+    }
     report = None
 
     def verify(w: dict[str, np.ndarray]) -> Any:

@@ -217,7 +217,7 @@ class _Runner:
         why it was not applicable (counted as skipped).  The failing example
         and its exception go into the failure's detail.
         """
-        state = {"ran": 0, "skipped": 0, "why": "", "current": ""}
+        state: dict[str, Any] = {"ran": 0, "skipped": 0, "why": "", "current": ""}
 
         @self._settings(n)
         @hypothesis_seed(self.seed)
@@ -277,7 +277,7 @@ def check_construction(
     method: str,
     *,
     families: Sequence[str] = FAMILIES,
-    sizes: Iterable[tuple[int, int, int]] = DEFAULT_SIZES,
+    sizes: Iterable[Sequence[int]] = DEFAULT_SIZES,
     max_examples: int | None = None,
     seed: int = 0,
     min_rho: float = 1e-3,
