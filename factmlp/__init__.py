@@ -57,8 +57,8 @@ __all__ = sorted(_LAZY) + ["__version__"]
 # submodule is imported, Python binds the package attribute to the module, so
 # the function is bound here eagerly (after the submodule has loaded) and the
 # public name always means the function.
-from .decodability import decodability  # noqa: E402
-from .polish import polish  # noqa: E402  (same reason: the function, not the submodule)
+from .decodability import decodability as decodability  # noqa: E402
+from .polish import polish as polish  # noqa: E402  (same reason: the function, not the submodule)
 
 
 def __getattr__(name: str) -> Any:

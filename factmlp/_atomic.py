@@ -22,9 +22,12 @@ import os
 import stat
 import tempfile
 from collections.abc import Callable, Mapping
-from typing import IO
+from typing import IO, TypeVar
 
 from .errors import OutputPathError
+
+# a path type: Mapping is invariant in its keys, so write_files takes any one path type, not only the union
+_Path = TypeVar("_Path", bound=str | os.PathLike)
 
 __all__ = [
     "check_target",
@@ -206,7 +209,7 @@ def write_text(path: str | os.PathLike, text: str) -> str:
     return write_bytes(path, text.encode("utf-8"))
 
 
-def write_files(files: Mapping[str | os.PathLike, bytes | Callable[[IO[bytes]], None]]) -> list[str]:
+def write_files(files: Mapping[_Path, bytes | Callable[[IO[bytes]], None]]) -> list[str]:
     """Write several files all-or-nothing: check every target, stage every file, then rename.
 
     Each value is the file's bytes or a function ``write(fh)`` that writes
@@ -219,12 +222,12 @@ def write_files(files: Mapping[str | os.PathLike, bytes | Callable[[IO[bytes]], 
         raise OutputPathError(f"the same output path is given twice among {targets}")
     staged: list[str] = []
     try:
-        for target, content in zip(targets, files.values()):
+        for target, content in zip(targets, files.values(), strict=True):
             write = content if callable(content) else (lambda fh, b=content: fh.write(b))
             staged.append(_stage(target, write))
         for target in targets:
             check_target(target)
-        for tmp, target in zip(staged, targets):
+        for tmp, target in zip(staged, targets, strict=True):
             os.replace(tmp, target)
     except BaseException:
         for tmp in staged:

@@ -254,16 +254,16 @@ def activation_enclosure(
     n_el = len(ends)
     c = [0.0] * n_el if weight_exp is None else [float(w) for w in weight_exp]
     mags = [max(_endpoint_mag(lo), _endpoint_mag(hi)) for lo, hi in ends]
-    finite = [mg + ck for mg, ck in zip(mags, c) if mg != float("-inf")]
+    finite = [mg + ck for mg, ck in zip(mags, c, strict=True) if mg != float("-inf")]
     if not finite:
         z = np.zeros(a_int.shape, dtype=object)
         return z, z.copy(), 0
     big = max(finite) - (2 * prec + 64 + n_el.bit_length())
     keep = prec + 8
-    floors = [int(max(mg - keep, big - ck, _abs_floor(e_a, prec))) for mg, ck in zip(mags, c)]
+    floors = [int(max(mg - keep, big - ck, _abs_floor(e_a, prec))) for mg, ck in zip(mags, c, strict=True)]
     e_c = min(floors)
     lo_i, hi_i = [], []
-    for (lo, hi), f in zip(ends, floors):
+    for (lo, hi), f in zip(ends, floors, strict=True):
         lo_i.append(_round_down(lo, f) << (f - e_c))
         hi_i.append(_round_up(hi, f) << (f - e_c))
     if max(max(abs(q).bit_length() for q in lo_i), max(abs(q).bit_length() for q in hi_i)) > MAX_BITS:
@@ -324,12 +324,12 @@ class ExactMLP:
         a = x @ self.g.T  # (n, h), scale ex + eg
         b = x @ self.u.T  # (n, h), scale ex + eu
         out: list[_Ball | None] = []
-        for r, (t, cand) in enumerate(zip(targets, candidates)):
+        for r, (t, cand) in enumerate(zip(targets, candidates, strict=True)):
             if deadline is not None and time.monotonic() > deadline:
                 out.append(None)
                 continue
             b_r = b[r]
-            c_r = [_bits_exp(int(bk), ex + self.eu) + dk for bk, dk in zip(b_r, self.col_exp)]
+            c_r = [_bits_exp(int(bk), ex + self.eu) + dk for bk, dk in zip(b_r, self.col_exp, strict=True)]
             fin = [cv for cv in c_r if cv != float("-inf")]
             floor_c = min(fin) if fin else 0.0
             c_r = [cv if cv != float("-inf") else floor_c for cv in c_r]

@@ -86,7 +86,7 @@ def wolfe_gram(
         lam = np.asarray(start_weights, dtype=np.float64).copy() if start_weights is not None else np.ones(len(S))
         lam = np.maximum(lam, 0.0)
         keep = lam > 0
-        S = [s for s, kk in zip(S, keep) if kk]
+        S = [s for s, kk in zip(S, keep, strict=True) if kk]
         lam = lam[keep]
         if not S:
             S, lam = [int(np.argmin(diag))], np.ones(1)
@@ -127,7 +127,7 @@ def wolfe_gram(
                 stalled = True  # the new point cannot enter: floating-point limit
             lam[drop] = 0.0
             keep = lam > 0
-            S = [s for s, kk in zip(S, keep) if kk]
+            S = [s for s, kk in zip(S, keep, strict=True) if kk]
             lam = lam[keep]
             lam = lam / lam.sum()
             if len(S) == 1 or stalled:

@@ -61,7 +61,7 @@ def counting_bound(n_facts: int, n_values: int, bits_per_param: float = BITS_FP3
         if n_facts < 1 or n_values < 1 or not bits_per_param > 0:
             raise InvalidInputError(
                 f"counting bound needs F, N >= 1 and b > 0, got {n_facts}, {n_values}, {bits_per_param}"
-            )
+            ) from None
         return n_facts * math.log2(n_values) / bits_per_param
     return param_lower_bound(int(n_facts), int(n_values), float(bits_per_param))
 
@@ -189,6 +189,7 @@ def search_min_width(
         i0 = int(np.searchsorted(grid, int(start)))
         i0 = min(i0, n - 1)
     # invariant once set: bad < good, ok(bad) False (or bad == -1), ok(good) True
+    good: int | None
     if ok(i0):
         good, step, bad = i0, 1, -1
         while good > 0:
@@ -376,7 +377,7 @@ def capacity(
         vals = [float(getattr(r, key)) for r in found]
         return float(np.median(vals)) if vals else float("nan")
 
-    hs = [r.h_star for r in found]
+    hs = [r.h_star for r in results if r.h_star is not None]
     return CapacitySummary(
         method=method,
         seeds=[int(s) for s in seeds],

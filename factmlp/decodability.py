@@ -264,7 +264,7 @@ class _State:
         self.cand = cand
         self.supp: np.ndarray | None = None
         self.lam: np.ndarray | None = None
-        self.x = None
+        self.x: np.ndarray = np.zeros(0)  # the min-norm point, set by _solve
         self.nx = np.nan
         self.done = False
 
@@ -424,6 +424,7 @@ def decodability(values: Any, indices: Any = None, *, tol: float = 1e-9, backend
                 for b, j in enumerate(js):
                     j = int(j)
                     st = states[j]
+                    assert st.lam is not None  # every active value was solved in the first inner round
                     gidx = st.cand[st.supp]
                     ub = _upper_bound(v, j, gidx, st.lam)
                     zero = st.nx <= _ZERO_NORM

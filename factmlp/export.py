@@ -34,7 +34,9 @@ import numpy as np
 from .errors import FileFormatError, InvalidInputError
 from .mlp import GatedMLP
 
-__all__ = ["HF_ACT", "FROM_HF_ACT", "export_hf", "read_hf", "load_hf_torch", "LlamaMLPEquivalent"]
+# LlamaMLPEquivalent is served by __getattr__ and needs torch: listed here, it made
+# ``from factmlp.export import *`` import torch (ModuleNotFoundError without it)
+__all__ = ["HF_ACT", "FROM_HF_ACT", "export_hf", "read_hf", "load_hf_torch"]
 
 #: factmlp activation -> transformers ACT2FN key
 HF_ACT = {"silu": "silu", "gelu": "gelu", "relu": "relu", "identity": "linear"}
@@ -148,12 +150,12 @@ def read_hf(in_dir: str | os.PathLike) -> GatedMLP:
             extra = sorted(names - set(_TENSORS))
             if extra:
                 raise FileFormatError(f"{st_path}: unexpected tensor(s) {extra}; the exported block is bias-free")
-            arrays = [fh.get_tensor(n) for n in _TENSORS]
+            gate, up, down = (fh.get_tensor(n) for n in _TENSORS)
     except FileFormatError:
         raise
     except Exception as exc:
         raise FileFormatError(f"{st_path}: cannot read as safetensors ({exc})") from exc
-    mlp = GatedMLP(*arrays, FROM_HF_ACT[act], dict(config.get("factmlp", {}).get("meta", {})))
+    mlp = GatedMLP(gate, up, down, FROM_HF_ACT[act], dict(config.get("factmlp", {}).get("meta", {})))
     if (mlp.dim, mlp.hidden) != (config.get("hidden_size"), config.get("intermediate_size")):
         raise FileFormatError(
             f"{in_dir}: tensors have d={mlp.dim}, h={mlp.hidden} but config says "
@@ -219,8 +221,8 @@ def load_hf_torch(in_dir: str | os.PathLike, *, use_transformers: bool = True) -
             from transformers import LlamaConfig
             from transformers.models.llama.modeling_llama import LlamaMLP
         except ImportError:
-            LlamaMLP = None
-        if LlamaMLP is not None:
+            pass
+        else:
             cfg = LlamaConfig(
                 hidden_size=config["hidden_size"],
                 intermediate_size=config["intermediate_size"],

@@ -152,7 +152,7 @@ def make_factset(
         keys, vals = keys @ t, vals @ t
     if mapping is None:
         mapping = random_mapping(facts, n_values, rng)
-    meta = {
+    meta: dict[str, Any] = {
         "family": family,
         "seed": seed if isinstance(seed, (int, np.integer)) else None,
         "d": int(d),

@@ -31,7 +31,7 @@ from __future__ import annotations
 
 import math
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -39,6 +39,9 @@ from .errors import InvalidInputError, TorchUnavailableError
 from .factset import FactSet
 from .mlp import ACTIVATIONS, GatedMLP
 from .validation import check_float_dtype, check_seed
+
+if TYPE_CHECKING:
+    from torch import Tensor
 
 __all__ = ["train_gd", "min_width_gd"]
 
@@ -170,7 +173,7 @@ def train_gd(
                 lin.weight.uniform_(-bound, bound, generator=gen)
         opt = torch.optim.Adam(model.parameters(), lr=lr)
 
-        def margins() -> torch.Tensor:
+        def margins() -> Tensor:
             with torch.no_grad():
                 scores = model(keys) @ values.T  # (F, N)
                 own = scores[rows, targets]
@@ -208,6 +211,7 @@ def train_gd(
                 if pos >= n_facts:
                     order = torch.randperm(n_facts, generator=gen)
                     pos = 0
+                assert order is not None and batch_size is not None  # pos starts at n_facts; not full batch
                 idx = order[pos : pos + batch_size]
                 pos += batch_size
                 kb, yb = keys[idx], targets[idx]
@@ -232,6 +236,7 @@ def train_gd(
         report = verify_storage(mlp, factset)
         certified = bool(report.certified)
     if verify:
+        assert report is not None  # set by check() when certified, else just above
         stored = int(report.stored)
         min_margin = float(report.min_margin)
     else:

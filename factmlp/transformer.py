@@ -173,7 +173,7 @@ def make_fact_queries(
         raise InvalidInputError(f"only {n_pairs} distinct (subject, relation) pairs exist, asked for {n_facts} facts")
     rng = check_seed(seed)
     chosen: set = set()
-    rows = []
+    rows: list[tuple[int, ...]] = []
     while len(rows) < n_facts:
         subj = tuple(int(t) for t in rng.integers(n_relations, n_vocab, size=subject_tokens))
         rel = int(rng.integers(0, n_relations))
@@ -211,6 +211,16 @@ class OneLayerTransformer(nn.Module):
     entries.  All are buffers (never trained); the MLP lives in ``self.mlp``
     (a :class:`TorchGatedMLP` or ``None`` until :meth:`set_mlp`).
     """
+
+    # the buffers registered in __init__ (typed here: nn.Module's __getattr__ says Tensor | Module)
+    embed: torch.Tensor
+    pos: torch.Tensor
+    w_q: torch.Tensor
+    w_k: torch.Tensor
+    w_v: torch.Tensor
+    w_o: torch.Tensor
+    attn_norm_gain: torch.Tensor
+    mlp_norm_gain: torch.Tensor
 
     def __init__(
         self,
@@ -467,7 +477,7 @@ def recall_by_method(
     saved = model.mlp
     try:
         for name in names:
-            row = {
+            row: dict[str, Any] = {
                 "method": name,
                 "hidden": None,
                 "params": None,

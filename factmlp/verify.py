@@ -156,7 +156,7 @@ class StorageReport:
         ``argmax_wrong`` (counts), ``capped``, ``max_error_bound``, ``activation``.
         """
         mm = float(self.min_margin)
-        out = {
+        out: dict[str, Any] = {
             "stored": int(self.stored),
             "total": int(self.total),
             "min_margin": mm if math.isfinite(mm) else None,
@@ -528,11 +528,11 @@ def _recompute(
         deadline = time.monotonic() + _SECONDS_PER_FACT * len(todo)
         res = exact.margins(keys[todo], targets[todo], [cand[r] for r in todo], prec=prec, deadline=deadline)
         still = []
-        for r, ball in zip(todo, res):
-            if ball is not None:
-                balls[r] = _ball_bounds(ball.lo, ball.hi, ball.scale)
-            lo_q, hi_q = balls[r] if balls[r] is not None else (None, None)
-            if lo_q is None or not (lo_q > 0 or hi_q <= 0):
+        for r, enc in zip(todo, res, strict=True):
+            if enc is not None:
+                balls[r] = _ball_bounds(enc.lo, enc.hi, enc.scale)
+            bounds_r = balls[r]
+            if bounds_r is None or not (bounds_r[0] > 0 or bounds_r[1] <= 0):
                 still.append(r)
         todo = still
     for r, i in enumerate(idx):

@@ -30,7 +30,7 @@ __all__ = [
 
 def _try_cupy() -> ModuleType | None:
     try:
-        import cupy  # type: ignore[import-not-found]
+        import cupy
 
         if cupy.cuda.runtime.getDeviceCount() < 1:  # pragma: no cover - needs GPU
             return None
@@ -74,7 +74,7 @@ def get_namespace(*arrays: Any) -> ModuleType:
     """
     for a in arrays:
         if is_cupy_array(a):
-            import cupy  # type: ignore[import-not-found]
+            import cupy
 
             return cupy
     return np
@@ -97,7 +97,7 @@ def to_numpy(a: Any) -> np.ndarray:
 def erf(x: Any) -> Any:
     """Elementwise error function in the namespace of ``x``."""
     if is_cupy_array(x):
-        from cupyx.scipy.special import erf as _erf  # type: ignore[import-not-found]
+        from cupyx.scipy.special import erf as _erf
 
         return _erf(x)
     from scipy.special import erf as _erf

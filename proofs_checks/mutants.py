@@ -27,8 +27,9 @@ import importlib
 import time
 import traceback
 from collections.abc import Callable
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
-from typing import Any, ContextManager
+from typing import Any
 
 __all__ = [
     "Mutant",
@@ -60,7 +61,7 @@ class Mutant:
     name: str
     description: str
     kind: str
-    patch: Callable[[], ContextManager[Any]]
+    patch: Callable[[], AbstractContextManager[Any]]
     expected: tuple[str, ...]
 
     def __post_init__(self) -> None:
@@ -117,7 +118,8 @@ def run_control(mutants: list[Mutant], profile: str = "quick", seed: int = 0) ->
     """Run, unpatched, every claim and (if any theory mutant is selected) every derivation the mutants expect.
 
     Returns ``{"claims": {id: status}, "derivations": {name: status}, "passed": bool, "failed": [...],
-    "claim_seconds": {id: seconds}, "seconds": float}``; ``passed`` iff every expected claim passes and every expected derivation is checked.
+    "claim_seconds": {id: seconds}, "seconds": float}``; ``passed`` iff every expected claim passes and every
+    expected derivation is checked.
     """
     t0 = time.perf_counter()
     _reset_caches()
@@ -197,7 +199,7 @@ def run_mutants(
             raise KeyError(f"unknown mutant(s) {unknown}; registered: {sorted(MUTANTS)}")
         selected = [MUTANTS[n] for n in names]
     rows: list[dict] = []
-    ctrl = {"claims": {}, "derivations": {}}
+    ctrl: dict[str, Any] = {"claims": {}, "derivations": {}}
     if control:
         ctrl = run_control(selected, profile, seed)
         rows.append({"name": "control", "kind": "control", **ctrl})

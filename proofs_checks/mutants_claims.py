@@ -165,7 +165,7 @@ def _no_projection_patch() -> contextlib.AbstractContextManager:
         "encdec",
         builder=forced(meth.builder),
         default_hidden=forced(meth.default_hidden),
-        param_bound=forced(meth.param_bound),
+        param_bound=None if meth.param_bound is None else forced(meth.param_bound),
     )
 
 

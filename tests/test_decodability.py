@@ -19,7 +19,7 @@ def _points(seed: int, n: int, d: int) -> np.ndarray:
 def _indep_check(v: np.ndarray, res, j: int) -> None:
     """Re-evaluate value j's certificate from scratch (explicit differences)."""
     c = res.certificate(j)
-    others = np.array([l for l in range(v.shape[0]) if l != j])
+    others = np.array([i for i in range(v.shape[0]) if i != j])
     diff = v[j] - v[others]
     w = diff / np.linalg.norm(diff, axis=1, keepdims=True)
     u = np.asarray(c["u"])

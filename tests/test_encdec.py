@@ -55,7 +55,10 @@ def test_layout_and_factored_form_agree_with_folded_mlp():
     G, X, Q = c.factored["gate"], c.factored["up"], c.factored["projection"]
     assert G.shape == (r, 8) and X.shape == (r, 8, m) and Q.shape == (m, 8)
     assert c.params_factored == 8 * r + 8 * m * r + m * 8
-    act = lambda z: z / (1 + np.exp(-z))  # silu
+
+    def act(z):  # silu
+        return z / (1 + np.exp(-z))
+
     S = act(fs.keys @ G.T)  # (F, r)
     codes = np.einsum("it,ia,tac->ic", S, fs.keys, X)  # E(k_i)
     np.testing.assert_allclose(c.mlp(fs.keys), codes @ Q, rtol=1e-10, atol=1e-10)

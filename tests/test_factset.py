@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pytest
 from hypothesis import given
@@ -39,7 +41,7 @@ def test_factset_is_immutable_and_copies_input():
     assert fs.keys[0, 0] != 123.0
     with pytest.raises(ValueError):
         fs.keys[0, 0] = 1.0
-    with pytest.raises(Exception):
+    with pytest.raises(dataclasses.FrozenInstanceError):
         fs.keys = k  # frozen dataclass
 
 

@@ -99,11 +99,11 @@ def test_deterministic_under_a_seed():
     fs = make_factset("spherical", d=12, facts=40, seed=8)
     a = construct(fs, "hebbian", seed=11)
     b = construct(fs, "hebbian", seed=11)
-    for x, y in zip(_weights(a), _weights(b)):
+    for x, y in zip(_weights(a), _weights(b), strict=True):
         assert np.array_equal(x, y)
     g1 = construct(fs, "hebbian", seed=np.random.default_rng(5))
     g2 = construct(fs, "hebbian", seed=np.random.default_rng(5))
-    assert all(np.array_equal(x, y) for x, y in zip(_weights(g1), _weights(g2)))
+    assert all(np.array_equal(x, y) for x, y in zip(_weights(g1), _weights(g2), strict=True))
     other = construct(fs, "hebbian", seed=12)
     assert not np.array_equal(other.mlp.gate_proj, a.mlp.gate_proj)
 

@@ -61,8 +61,8 @@ def test_patch_changes_the_product_and_restores_it(name):
     before = _product_state()
     with MUTANTS[name].patch():
         during = _product_state()
-        assert any(a is not b for a, b in zip(before, during)), name
-    assert all(a is b for a, b in zip(before, _product_state())), name
+        assert any(a is not b for a, b in zip(before, during, strict=True)), name
+    assert all(a is b for a, b in zip(before, _product_state(), strict=True)), name
 
 
 @pytest.mark.parametrize(

@@ -83,10 +83,10 @@ def test_cg_agrees_with_dense():
 def test_deterministic_under_a_seed():
     fs = make_factset("gaussian", d=8, facts=30, seed=6)
     a, b = construct(fs, "ntk", seed=7), construct(fs, "ntk", seed=7)
-    assert all(np.array_equal(x, y) for x, y in zip(_weights(a), _weights(b)))
+    assert all(np.array_equal(x, y) for x, y in zip(_weights(a), _weights(b), strict=True))
     g1 = construct(fs, "ntk", seed=np.random.default_rng(3))
     g2 = construct(fs, "ntk", seed=np.random.default_rng(3))
-    assert all(np.array_equal(x, y) for x, y in zip(_weights(g1), _weights(g2)))
+    assert all(np.array_equal(x, y) for x, y in zip(_weights(g1), _weights(g2), strict=True))
     assert not np.array_equal(construct(fs, "ntk", seed=8).mlp.gate_proj, a.mlp.gate_proj)
 
 

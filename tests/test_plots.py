@@ -97,7 +97,7 @@ def test_counting_bound_lines_and_points(tmp_path):
     assert set(bounds) == {"counting bound, 32 bits/param (N = F)", "counting bound, 2 bits/param (N = F)"}
     for label, b in (("counting bound, 32 bits/param (N = F)", 32), ("counting bound, 2 bits/param (N = F)", 2)):
         x, y = bounds[label].get_data()
-        assert all(abs(yy - b / math.log2(xx)) < 1e-12 for xx, yy in zip(x, y))
+        assert all(abs(yy - b / math.log2(xx)) < 1e-12 for xx, yy in zip(x, y, strict=True))
     # one errorbar series per (method, d); each point the median over the two seeds
     series = {c.get_label(): c for c in ax.containers}
     assert set(series) == {f"{m}, d = {d}" for m in ("encdec", "gd") for d in (8, 16)}
@@ -105,7 +105,7 @@ def test_counting_bound_lines_and_points(tmp_path):
     for d in (8, 16):
         x, y = series[f"encdec, d = {d}"].lines[0].get_data()
         assert len(x) == 2
-        for xx, yy in zip(x, y):
+        for xx, yy in zip(x, y, strict=True):
             vals = [
                 r["facts_per_param"]
                 for r in rows

@@ -18,7 +18,9 @@ def test_every_derivation_checks():
     assert len(ders) >= 12
     bad = {
         dv.name: [
-            (s.description, r.status, r.detail) for s, r in zip(dv.steps, dv.step_results) if r.status != "proved"
+            (s.description, r.status, r.detail)
+            for s, r in zip(dv.steps, dv.step_results, strict=True)
+            if r.status != "proved"
         ]
         for dv in ders
         if dv.check() != "checked"

@@ -77,7 +77,7 @@ def test_step_conditions_must_be_hypotheses_or_domain():
 
 def test_jl_statement_with_a_quarter_does_not_follow_even_without_the_falsifier():
     dv = jl.jl_vectors_derivation()
-    facts = [f for st, res in zip(dv.steps, dv.step_results) if res.status == "proved" for f in st.facts()]
+    facts = [f for st, res in zip(dv.steps, dv.step_results, strict=True) if res.status == "proved" for f in st.facts()]
     ok, _ = statement_follows(dv.statement, facts, dv.domain)
     assert ok
     quarter = sp.Implies(sp.Ge(jl.m, jl.M_VEC / 4), sp.Le(jl.n * jl.FAIL_ONE, jl.delta))

@@ -23,9 +23,15 @@ def test_numeric_matches_symbolic(act):
 
 def test_ntk_and_hebbian_numeric_match_symbolic():
     rng = np.random.default_rng(1)
-    rat = lambda r, c: sp.Matrix(r, c, [sp.Rational(int(v), 3) for v in rng.integers(-5, 6, r * c)])
+
+    def rat(r, c):
+        return sp.Matrix(r, c, [sp.Rational(int(v), 3) for v in rng.integers(-5, 6, r * c)])
+
     K, G, D = rat(3, 2), rat(4, 2), rat(2, 4)
-    f = lambda M: np.array(M.tolist(), dtype=float)
+
+    def f(M):
+        return np.array(M.tolist(), dtype=float)
+
     np.testing.assert_allclose(
         mz.ntk_system_matrix(f(K), f(G), f(D), "relu"), f(mz.ntk_system_matrix_symbolic(K, G, D, "relu")), atol=1e-12
     )

@@ -155,12 +155,12 @@ def test_counting_bound_below_every_measured_construction(method):
     from factmlp.verify import verify_storage
     from theory.counting import param_lower_bound
 
-    for d, F in [(8, 32), (12, 96)]:
-        fs = make_factset("spherical", d, F, seed=d)
+    for dim, n_facts in [(8, 32), (12, 96)]:
+        fs = make_factset("spherical", dim, n_facts, seed=dim)
         c = construct(fs, method, seed=0)
         if METHODS[method].guarantees(fs):
             assert verify_storage(c.mlp, fs).certified
-        bound = param_lower_bound(F, F, 64.0)
+        bound = param_lower_bound(n_facts, n_facts, 64.0)
         assert c.params >= bound
         if c.params_factored is not None:
             assert c.params_factored >= bound

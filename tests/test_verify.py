@@ -41,8 +41,8 @@ def _exact_margins(mlp: GatedMLP, fs: FactSet) -> list[Fraction]:
     out = []
     for i in range(fs.n_facts):
         x = keys[i]
-        a = [sum(g[k, l] * x[l] for l in range(fs.dim)) for k in range(mlp.hidden)]
-        b = [sum(u[k, l] * x[l] for l in range(fs.dim)) for k in range(mlp.hidden)]
+        a = [sum(g[k, j] * x[j] for j in range(fs.dim)) for k in range(mlp.hidden)]
+        b = [sum(u[k, j] * x[j] for j in range(fs.dim)) for k in range(mlp.hidden)]
         if mlp.activation == "relu":
             a = [max(v, Fraction(0)) for v in a]
         p = [a[k] * b[k] for k in range(mlp.hidden)]
@@ -323,7 +323,7 @@ def test_activation_library_error_model_holds(act):
     bound = activation_error_bound(act, x, lib)
     f = {"silu": lambda z: z / (1 + mpmath.exp(-z)), "gelu": lambda z: z * mpmath.erfc(-z / mpmath.sqrt(2)) / 2}[act]
     with mpmath.workdps(50):
-        for xi, li, bi in zip(x, lib, bound):
+        for xi, li, bi in zip(x, lib, bound, strict=True):
             assert abs(mpmath.mpf(float(li)) - f(mpmath.mpf(float(xi)))) <= bi, xi
 
 
@@ -386,7 +386,10 @@ def test_property_stored_never_exceeds_exact_positive(data):
     h = data.draw(st.integers(1, 3))
     n = data.draw(st.integers(2, 3))
     f = data.draw(st.integers(1, 4))
-    arr = lambda r, c: np.array(data.draw(st.lists(_DYADIC, min_size=r * c, max_size=r * c))).reshape(r, c)
+
+    def arr(r, c):
+        return np.array(data.draw(st.lists(_DYADIC, min_size=r * c, max_size=r * c))).reshape(r, c)
+
     mlp = GatedMLP(arr(h, d), arr(h, d), arr(d, h), data.draw(st.sampled_from(["identity", "relu"])))
     fs = FactSet(arr(f, d), arr(n, d), np.array(data.draw(st.lists(st.integers(0, n - 1), min_size=f, max_size=f))))
     rep = verify_storage(mlp, fs, batch_size=data.draw(st.integers(1, 4)))
@@ -424,11 +427,11 @@ def test_activation_enclosure_contains_true_value(act):
     rng = np.random.default_rng(1)
     a = np.concatenate([rng.standard_normal(30) * 4, [0.0, -60.0, 60.0, 1e-30]])
     a_int, e_a = dyadic(a)
-    assert all(Fraction(int(ai)) * Fraction(2) ** e_a == Fraction(float(x)) for ai, x in zip(a_int, a))
+    assert all(Fraction(int(ai)) * Fraction(2) ** e_a == Fraction(float(x)) for ai, x in zip(a_int, a, strict=True))
     mid, rad, e = activation_enclosure(act, a_int, e_a, prec=128)
     f = {"silu": lambda z: z / (1 + mpmath.exp(-z)), "gelu": lambda z: z * mpmath.erfc(-z / mpmath.sqrt(2)) / 2}[act]
     with mpmath.workdps(120):
-        for x, m, r in zip(a, mid, rad):
+        for x, m, r in zip(a, mid, rad, strict=True):
             true = f(mpmath.mpf(float(x)))
             c, w = mpmath.ldexp(int(m), e), mpmath.ldexp(int(r), e)
             assert c - w <= true <= c + w, x

@@ -79,7 +79,7 @@ class IntervalEnclosesDefinition(Step):
         old = iv.prec
         iv.prec = self.prec
         try:
-            for zf, fv, ev in zip(zs, fl, err):
+            for zf, fv, ev in zip(zs, fl, err, strict=True):
                 zq = sp.Rational(float(zf))  # the float, exactly
                 enc = fn_iv(iv.mpf(float(zf)))
                 if not hasattr(enc, "a"):

@@ -953,7 +953,12 @@ class Derivation:
         return "unchecked"
 
     def _check_statement(self) -> dict:
-        facts = [f for step, res in zip(self.steps, self._results or []) if res.status == PROVED for f in step.facts()]
+        facts = [
+            f
+            for step, res in zip(self.steps, self._results or [], strict=True)
+            if res.status == PROVED
+            for f in step.facts()
+        ]
         follows, detail = statement_follows(self.statement, facts, self.domain)
         seed = sum(ord(c) for c in self.name)
         pt, goal, n_sampled = falsify_statement(self.statement, self.domain, seed)
@@ -985,7 +990,7 @@ class Derivation:
         st = self.statement_result
         if st.get("counterexample") is not None:
             return f"statement goal {st['violated_goal']} violated at {st['counterexample']}"
-        for step, res in zip(self.steps, self.step_results):
+        for step, res in zip(self.steps, self.step_results, strict=True):
             if res.status != PROVED:
                 return f"step '{step.description}' {res.status}: {res.detail}"
         return f"statement does not follow: {st.get('detail')}"
@@ -1003,7 +1008,7 @@ class Derivation:
             f"\\textbf{{Assumptions.}} {_tex_escape(self.assumptions)}",
             "\\begin{enumerate}",
         ]
-        for step, res in zip(self.steps, self.step_results):
+        for step, res in zip(self.steps, self.step_results, strict=True):
             lines.append(f"\\item {_tex_escape(step.description)}: $ {step.latex()} $ [{step.method}: {res.status}]")
         lines.append("\\end{enumerate}")
         if self.references:
@@ -1022,7 +1027,7 @@ class Derivation:
             "assumptions": self.assumptions,
             "steps": [
                 {"description": s.description, "method": s.method, "latex": s.latex(), **r.to_dict()}
-                for s, r in zip(self.steps, self.step_results)
+                for s, r in zip(self.steps, self.step_results, strict=True)
             ],
             "references": list(self.references),
         }

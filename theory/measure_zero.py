@@ -343,7 +343,9 @@ def degenerate_examples() -> list[dict]:
         ),
         dict(
             name="keys_on_a_line",
-            description="keys in a 1-dim subspace: rank <= r s = 2 < F = 3 (analytic or relu); identity: <= s(s+1)/2 = 1",
+            description=(
+                "keys in a 1-dim subspace: rank <= r s = 2 < F = 3 (analytic or relu); identity: <= s(s+1)/2 = 1"
+            ),
             system="encoder",
             activation="relu",
             keys=sp.Matrix([[R(1), R(2)], [R(2), R(4)], [R(-1), R(-2)]]),

@@ -36,7 +36,10 @@ def all_derivations() -> list[Derivation]:
 
 
 def clear_caches() -> None:
-    """Forget every built derivation (and its check results), so the next call rebuilds from the modules' current objects."""
+    """Forget every built derivation (and its check results).
+
+    The next call then rebuilds them from the modules' current objects.
+    """
     for build in builders():
         clear = getattr(build, "cache_clear", None)
         if clear is not None:

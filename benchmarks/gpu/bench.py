@@ -69,8 +69,8 @@ def measure(F: int, d: int, backends: list[str], have_cupy: bool, out: str) -> N
         if backend == "cupy" and not have_cupy:
             _append(out, {"d": d, "F": F, "N": F, "backend": "cupy", "parity": "skipped: no CUDA device/CuPy"})
             continue
-        res, t_rho = _timed(lambda: factmlp.decodability(fs.values, fs.used_values, backend=backend))
-        rep, t_ver = _timed(lambda: factmlp.verify_storage(c.mlp, fs, backend=backend))
+        res, t_rho = _timed(lambda b=backend: factmlp.decodability(fs.values, fs.used_values, backend=b))
+        rep, t_ver = _timed(lambda b=backend: factmlp.verify_storage(c.mlp, fs, backend=b))
         row = {
             "d": d,
             "F": F,

@@ -62,7 +62,7 @@ class _LazyGroup(click.Group):
         module, attr = COMMANDS[name]
         return getattr(importlib.import_module(module), attr)
 
-    def main(self, args=None, prog_name=None, complete_var=None, standalone_mode=True, **extra):  # type: ignore[override]
+    def main(self, args=None, prog_name=None, complete_var=None, standalone_mode=True, **extra):
         """Run the CLI; in standalone mode map every exception to exit 2 with one stderr line."""
         if not standalone_mode:
             return super().main(args, prog_name, complete_var, standalone_mode=False, **extra)

@@ -118,8 +118,8 @@ def command(
     try:
         from ..constructions import METHODS
     except ImportError:
-        METHODS = None
-    if METHODS is not None:
+        pass
+    else:
         unknown = [m for m in method_list if m not in METHODS]
         if unknown:
             fail(f"unknown method(s) {unknown}; expected some of {sorted(METHODS)}")

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import sys
 import time
+from typing import Any
 
 import click
 
@@ -55,7 +56,7 @@ def command(seed, vocab, d, facts, method, edit_fraction, as_json):
     }
     after, idx = choose_edits(fq, edit_fraction, seed=seed + 2)
     out["edited"] = int(idx.size)
-    edits = []
+    edits: list[dict[str, Any]] = []
     for label, how, kw in (
         ("swap", "swap", {"method": method, "seed": seed}),
         ("fine-tune (all facts in loss)", "finetune", {"loss_on": "all"}),

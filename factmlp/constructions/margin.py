@@ -175,8 +175,8 @@ class MarginProblem:
         Returns the float64 margins ``min_{j != f(i)} m_ij`` over all N
         values (F,) and the number of violated (``m_ij < gamma``) pairs added.
         """
-        O = self.outputs(G, U, D)
-        F, N = O.shape[0], self.V.shape[0]
+        out = self.outputs(G, U, D)
+        F, N = out.shape[0], self.V.shape[0]
         restart = self.idx is None or self.idx.shape[1] + self.c > self.cap
         take = min(self.cap, N - 1) if restart and self.idx is not None else self.c
         chunk = max(1, SCORE_CHUNK // max(N, 1))
@@ -185,7 +185,7 @@ class MarginProblem:
         margins = np.empty(F)
         for lo in range(0, F, chunk):
             hi = min(F, lo + chunk)
-            s = O[lo:hi] @ self.V.T
+            s = out[lo:hi] @ self.V.T
             rows = np.arange(hi - lo)
             own = s[rows, self.f[lo:hi]].copy()
             s[rows, self.f[lo:hi]] = -np.inf
@@ -197,6 +197,7 @@ class MarginProblem:
             self.idx, self.mask = new, np.ones(new.shape, dtype=bool)
             added = int(np.count_nonzero(new_m < self.gamma))
         else:
+            assert self.idx is not None and self.mask is not None  # restart is True while they are None
             fresh = ~np.any(new[:, :, None] == self.idx[:, None, :], axis=2)
             added = int(np.count_nonzero(fresh & (new_m < self.gamma)))
             self.idx = np.concatenate([self.idx, new], axis=1)
@@ -230,8 +231,9 @@ class MarginProblem:
                 cache["Z"] = Z
         else:
             Z = cache["Z"]
-        O = Z @ D.T
-        m = np.matmul(self.diff, O[:, :, None])[:, :, 0]
+        out = Z @ D.T
+        assert self.diff is not None and self.mask is not None, "refresh() sets the active sets first"
+        m = np.matmul(self.diff, out[:, :, None])[:, :, 0]
         a = np.maximum(self.gamma - m, 0.0) * self.mask
         loss = float(np.sum(a * a))
         gO = -2.0 * np.matmul(a[:, None, :], self.diff)[:, 0, :]
@@ -250,13 +252,16 @@ class MarginProblem:
 def _solve_blocks(
     prob: MarginProblem, W: dict[str, np.ndarray], blocks: tuple[str, ...], iters: int, solver: str
 ) -> tuple[dict[str, np.ndarray], float, int]:
-    """Minimise ``L`` over ``blocks`` (warm start ``W``), the other blocks fixed; return new weights, loss, iterations."""
+    """Minimise ``L`` over ``blocks`` (warm start ``W``), the other blocks fixed.
+
+    Returns the new weights, the loss and the number of iterations.
+    """
     shapes = [(b, W[b].shape) for b in blocks]
     sizes = [int(np.prod(s)) for _, s in shapes]
 
     def unpack(x: np.ndarray) -> dict[str, np.ndarray]:
         out, lo = dict(W), 0
-        for (b, s), n in zip(shapes, sizes):
+        for (b, s), n in zip(shapes, sizes, strict=True):
             out[b] = x[lo : lo + n].reshape(s)
             lo += n
         return out
@@ -269,7 +274,7 @@ def _solve_blocks(
         return loss, np.concatenate([g[b].ravel() for b in blocks])
 
     x0 = np.concatenate([W[b].ravel() for b in blocks])
-    opt = {"maxiter": iters}
+    opt: dict[str, Any] = {"maxiter": iters}
     if solver == "L-BFGS-B":
         opt.update(ftol=1e-15, gtol=1e-12)
     else:
@@ -312,7 +317,14 @@ def margin_fit(
 
     act = activation or opts["activation"]
     prob = MarginProblem(factset, act, opts["active"], gamma)
-    log = {"rounds": 0, "joint_iterations": 0, "accepted": 0, "rejected": 0, "loss": float("nan"), "steps": []}
+    log: dict[str, Any] = {
+        "rounds": 0,
+        "joint_iterations": 0,
+        "accepted": 0,
+        "rejected": 0,
+        "loss": float("nan"),
+        "steps": [],
+    }
     report = None
 
     def verify(w: dict[str, np.ndarray]) -> Any:

@@ -50,6 +50,9 @@ from typing import Any
 import numpy as np
 import scipy.sparse.linalg as spla
 
+from .._linalg import BLOCK
+from .._linalg import cho_solve_blocked as _cho_solve_blocked
+from .._linalg import cholesky_blocked as _cholesky_blocked
 from ..errors import ConvergenceError, DegenerateKeysError, InvalidInputError, format_indices
 from ..factset import FactSet
 from ..mlp import ACTIVATIONS, GatedMLP, activation_fn
@@ -63,9 +66,6 @@ DENSE_MAX = 16384  # F d up to which the Gram (8 (F d)^2 bytes, 2 GiB here) is f
 CG_MAXITER = 2000  # default CG iteration cap: the square (h = F) system is so badly conditioned
 #                    that CG may not converge at all; the cap makes that an error in seconds
 #                    (25 s at F d = 32768) instead of a run without a known end
-from .._linalg import BLOCK  # noqa: E402
-from .._linalg import cho_solve_blocked as _cho_solve_blocked
-from .._linalg import cholesky_blocked as _cholesky_blocked
 
 JITTER = 1e-14  # relative diagonal shift for the Cholesky factor only; refinement removes its bias
 

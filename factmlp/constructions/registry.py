@@ -37,8 +37,9 @@ class Method:
     method's guarantee covers (or its customary width when it has none);
     ``guarantee`` (a bool, or ``guarantee(factset, **options) -> bool``) says
     whether the method claims to store every fact of a generic feasible fact
-    set at that width (``check_construction`` holds it to that); ``param_bound(factset, hidden, **options) -> int`` is the
-    theory's parameter count for the folded MLP (``None``: no bound);
+    set at that width (``check_construction`` holds it to that);
+    ``param_bound(factset, hidden, **options) -> int`` is the theory's
+    parameter count for the folded MLP (``None``: no bound);
     ``widths(factset, **options)`` lists the widths that are meaningful for
     the capacity search (``None``: every integer).
     """

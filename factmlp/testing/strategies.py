@@ -214,6 +214,7 @@ def _build_case(kind: str, d: int, n_facts: int, n_values: int, seed: int) -> De
     vals = _spherical(n_values, d, rng)
     mapping = rng.integers(0, n_values, size=n_facts).astype(np.int64)
     expected: type[BaseException] | None = None
+    offending: tuple[int, ...]
     storable, index_kind = True, "facts"
     if kind == "duplicate_keys_conflicting":
         a, b = (int(i) for i in rng.choice(n_facts, size=2, replace=False))

@@ -32,6 +32,7 @@ verifier certifies must not have a clearly negative margin.
 
 from __future__ import annotations
 
+import functools
 import re
 import time
 from collections.abc import Callable, Iterable, Sequence
@@ -216,7 +217,7 @@ class _Runner:
         why it was not applicable (counted as skipped).  The failing example
         and its exception go into the failure's detail.
         """
-        state = {"ran": 0, "skipped": 0, "why": "", "current": ""}
+        state: dict[str, Any] = {"ran": 0, "skipped": 0, "why": "", "current": ""}
 
         @self._settings(n)
         @hypothesis_seed(self.seed)
@@ -276,7 +277,7 @@ def check_construction(
     method: str,
     *,
     families: Sequence[str] = FAMILIES,
-    sizes: Iterable[tuple[int, int, int]] = DEFAULT_SIZES,
+    sizes: Iterable[Sequence[int]] = DEFAULT_SIZES,
     max_examples: int | None = None,
     seed: int = 0,
     min_rho: float = 1e-3,
@@ -435,10 +436,11 @@ def check_construction(
     def wrong_type() -> tuple[int, str]:
         d, f, n = sizes[0]
         fs = make_factset("spherical", d=d, facts=f, values=n, seed=seed)
+        bad: Any  # deliberately not a FactSet
         for bad in (fs.keys, (fs.keys, fs.values, fs.mapping), None):
             exc = _expect_error(
                 InvalidInputError,
-                lambda: construct(bad, method, **options),
+                functools.partial(construct, bad, method, **options),
                 f"construct({type(bad).__name__}, {method!r})",
             )
             del exc
@@ -452,7 +454,7 @@ def check_construction(
         for h in (0, -1):
             _expect_error(
                 InvalidInputError,
-                lambda: construct(fs, method, hidden=h, **options),
+                functools.partial(construct, fs, method, hidden=h, **options),
                 f"construct(..., {method!r}, hidden={h})",
             )
         return 2, "hidden=0 and hidden=-1 refused"

@@ -144,7 +144,8 @@ def run(ctx: ClaimContext) -> tuple[bool, dict]:
     ]
     controls_ok = all(c["ok"] for c in controls)
     threshold = ALPHA / max(len(methods), 1)
-    per_method, within = {}, {}
+    per_method: dict[str, dict] = {}
+    within: dict[str, dict[str, float | None]] = {}
     for mi, name in enumerate(methods):
         ps = [p for p in points if p["method"] == name and p["h_star"] is not None]
         test = permutation_spearman(

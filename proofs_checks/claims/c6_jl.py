@@ -217,7 +217,7 @@ def run(ctx: ClaimContext) -> tuple[bool, dict]:
 
     def summary(ok: np.ndarray, dims: list) -> dict:
         rows = []
-        for c, mk, s in zip(grid, dims, ok):
+        for c, mk, s in zip(grid, dims, ok, strict=True):
             lo, hi = clopper_pearson(int(s), trials)
             rows.append(
                 {
@@ -283,7 +283,7 @@ def run(ctx: ClaimContext) -> tuple[bool, dict]:
         ),
         "decoder_by_fraction": dec["rows"],
         "jl_by_fraction": jl["rows"],
-        "positive_rate_at_fraction": {f"{c:g}": int(k) / trials for c, k in zip(grid, ok_pos)},
+        "positive_rate_at_fraction": {f"{c:g}": int(k) / trials for c, k in zip(grid, ok_pos, strict=True)},
         "encdec": prod,
         "evidence": "bounds proved symbolically (theory.jl); probabilities measured by Monte Carlo",
     }

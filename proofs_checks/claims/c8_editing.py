@@ -35,6 +35,7 @@ single-threaded (see C7).  Needs torch: without it the claim fails with "C8 need
 from __future__ import annotations
 
 import copy
+from typing import Any
 
 import numpy as np
 
@@ -71,7 +72,7 @@ def edit_counts(model, before, after, edited) -> dict:
     mask[np.asarray(edited, dtype=np.int64)] = True
     ok_new = correct(model, after)
     ok_old = correct(model, before)
-    out = {
+    out: dict[str, Any] = {
         "edited_ok": int(ok_new[mask].sum()),
         "edited": int(mask.sum()),
         "retained": int(ok_old[~mask].sum()),

@@ -113,8 +113,8 @@ def _fr(a) -> list[list[Fraction]]:
 
 def _pre(mlp, x):
     g, u = _fr(mlp.gate_proj), _fr(mlp.up_proj)
-    a = [sum((gi * xi for gi, xi in zip(row, x)), Fraction(0)) for row in g]
-    b = [sum((ui * xi for ui, xi in zip(row, x)), Fraction(0)) for row in u]
+    a = [sum((gi * xi for gi, xi in zip(row, x, strict=True)), Fraction(0)) for row in g]
+    b = [sum((ui * xi for ui, xi in zip(row, x, strict=True)), Fraction(0)) for row in u]
     return a, b
 
 
@@ -122,11 +122,11 @@ def exact_margins(mlp, fs) -> list[Fraction]:
     """Exact margins for identity / relu."""
     dn, v = _fr(mlp.down_proj), _fr(fs.values)
     out = []
-    for x, t in zip(_fr(fs.keys), fs.mapping):
+    for x, t in zip(_fr(fs.keys), fs.mapping, strict=True):
         a, b = _pre(mlp, x)
         s = a if mlp.activation == "identity" else [max(q, Fraction(0)) for q in a]
         y = [sum((dl[k] * s[k] * b[k] for k in range(len(a))), Fraction(0)) for dl in dn]
-        z = [sum((yl * vl for yl, vl in zip(y, vj)), Fraction(0)) for vj in v]
+        z = [sum((yl * vl for yl, vl in zip(y, vj, strict=True)), Fraction(0)) for vj in v]
         out.append(min(z[int(t)] - z[j] for j in range(len(v)) if j != int(t)))
     return out
 
@@ -158,13 +158,13 @@ def interval_margins(mlp, fs) -> list[tuple]:
     try:
         dn, v = _fr(mlp.down_proj), _fr(fs.values)
         out = []
-        for x, t in zip(_fr(fs.keys), fs.mapping):
+        for x, t in zip(_fr(fs.keys), fs.mapping, strict=True):
             a, b = _pre(mlp, x)
-            p = [_act_interval(mlp.activation, ak) * _iv(bk) for ak, bk in zip(a, b)]
+            p = [_act_interval(mlp.activation, ak) * _iv(bk) for ak, bk in zip(a, b, strict=True)]
             y = [sum((_iv(dl[k]) * p[k] for k in range(len(p))), iv.mpf(0)) for dl in dn]
             t = int(t)
             mus = [
-                sum((yl * _iv(vt - vj) for yl, vt, vj in zip(y, v[t], v[j])), iv.mpf(0))
+                sum((yl * _iv(vt - vj) for yl, vt, vj in zip(y, v[t], v[j], strict=True)), iv.mpf(0))
                 for j in range(len(v))
                 if j != t
             ]

@@ -106,7 +106,7 @@ def _check_enclosures(act, prec):
         # beyond 1e4 mpmath cannot evaluate erfc; there the truth is x - delta or -delta, 0 < delta < 2**-14000
         trues = [f(mpmath.mpf(x)) if abs(x) <= 1e4 else mpmath.mpf(max(x, 0.0)) for x in pts]
         negligible = max(abs(t) for t in trues) * mpmath.ldexp(1, -(2 * prec + 60))
-        for x, true, m, r in zip(pts, trues, mid, rad):
+        for x, true, m, r in zip(pts, trues, mid, rad, strict=True):
             c, w = mpmath.ldexp(int(m), e), mpmath.ldexp(int(r), e)
             if abs(x) <= 1e4:
                 assert c - w <= true <= c + w, x

@@ -67,7 +67,7 @@ def test_rho_is_bit_for_bit_scale_invariant(k):
     assert res.rho == ref.rho
     for name in ("rho_per_value", "lower", "upper", "directions", "vertex", "duplicate_of"):
         assert np.array_equal(getattr(res, name), getattr(ref, name), equal_nan=True), name
-    assert all(np.array_equal(a, b) for a, b in zip(res.support, ref.support))
+    assert all(np.array_equal(a, b) for a, b in zip(res.support, ref.support, strict=True))
 
 
 def test_subnormal_differences_are_not_duplicates():
