@@ -43,6 +43,7 @@ __all__ = [
     "capacity",
     "counting_bound",
     "valid_widths",
+    "probe_width",
 ]
 
 #: bits per parameter of the reference counting bound (float32 weights)
@@ -223,16 +224,20 @@ def valid_widths(factset: Any, method: str, options: dict | None = None) -> list
 
     Looked up as ``options["widths"]`` (a sequence or a callable
     ``widths(factset, **options)``), else a ``widths`` attribute of the
-    method's registry entry in ``factmlp.constructions.METHODS``.
+    method's registry entry in ``factmlp.constructions.METHODS`` (for a spec
+    ``"M+polish"``, the entry of ``M``).
     """
     options = dict(options or {})
     w = options.pop("widths", None)
     if w is None:
         try:
-            from .constructions import METHODS
+            from .constructions import METHODS, resolve_method
         except ImportError:
             return None
-        entry = METHODS.get(method) if hasattr(METHODS, "get") else None
+        try:
+            entry: Any = resolve_method(method)[0]
+        except InvalidInputError:
+            entry = METHODS.get(method) if hasattr(METHODS, "get") else None
         w = getattr(entry, "widths", None) or getattr(entry, "valid_widths", None)
         if w is None and isinstance(entry, dict):
             w = entry.get("widths") or entry.get("valid_widths")
@@ -241,6 +246,35 @@ def valid_widths(factset: Any, method: str, options: dict | None = None) -> list
     if callable(w):
         w = w(factset, **options)
     return sorted({int(x) for x in w})
+
+
+def probe_width(factset: Any, method: str, hidden: int, seed: Any, **options: Any) -> tuple[Probe, Any]:
+    """Construct at width ``hidden`` and certify: ``(Probe, Construction or None)``.
+
+    ``Probe.stored`` is True only when :func:`factmlp.verify.verify_storage`
+    certifies all F facts of ``construct(factset, method, hidden, seed,
+    **options)``.  A width the construction rejects
+    (:class:`~factmlp.errors.InvalidInputError`) or a solver that could not
+    certify there (:class:`~factmlp.errors.ConvergenceError`) is a probe
+    with ``stored=False`` and the error recorded, and no construction;
+    infeasible fact sets propagate.  The one width probe of the capacity
+    search and of :func:`factmlp.minimize.minimize`.
+    """
+    from .constructions import construct
+    from .verify import verify_storage
+
+    p0 = time.perf_counter()
+    try:
+        c = construct(factset, method, hidden=hidden, seed=seed, **options)
+    except (InvalidInputError, ConvergenceError) as exc:
+        probe = Probe(
+            int(hidden), False, 0, factset.n_facts, time.perf_counter() - p0, error=f"{type(exc).__name__}: {exc}"
+        )
+        return probe, None
+    c_sec = time.perf_counter() - p0
+    report = verify_storage(c.mlp, factset)
+    ok, n_stored, total = bool(report.certified), int(report.stored), int(report.total)
+    return Probe(int(hidden), ok, n_stored, total, time.perf_counter() - p0, c_sec), c
 
 
 def _default_hi(factset: Any) -> int:
@@ -265,7 +299,7 @@ def min_width(
     Parameters
     ----------
     factset : FactSet with F facts, N values in R^d
-    method : a name in ``factmlp.constructions.METHODS``
+    method : a name in ``factmlp.constructions.METHODS``, or ``"M+polish"``
     seed : construction seed (the fact set is fixed)
     lo, hi : search range (``hi`` defaults to ``max(2F, 16)``)
     start : first width probed (the exponential phase goes up or down from it)
@@ -279,10 +313,11 @@ def min_width(
     rho, wall time and every probe.  Stored means every fact certified by
     :func:`factmlp.verify.verify_storage`; monotonicity in h is assumed.
     """
-    from .constructions import construct, get_method
-    from .verify import verify_storage
+    from .constructions import method_label
 
-    get_method(method)  # an unknown method is an error, not "no storing width"
+    method = method_label(
+        method, options.get("polish")
+    )  # an unknown or malformed spec is an error, not "no storing width"
     t0 = time.perf_counter()
     options = dict(options)
     cands = valid_widths(factset, method, options)
@@ -292,23 +327,10 @@ def min_width(
     built: dict[int, Any] = {}
 
     def stores(h: int) -> bool:
-        p0 = time.perf_counter()
-        try:
-            c = construct(factset, method, hidden=h, seed=seed, **options)
-        except (InvalidInputError, ConvergenceError) as exc:
-            # width rejected (too small, ...) or a solver that could not certify at this width:
-            # not stored at h (never counted as stored); infeasible sets propagate
-            probes[h] = Probe(
-                h, False, 0, factset.n_facts, time.perf_counter() - p0, error=f"{type(exc).__name__}: {exc}"
-            )
-            return False
-        c_sec = time.perf_counter() - p0
-        report = verify_storage(c.mlp, factset)
-        ok, n_stored, total = bool(report.certified), int(report.stored), int(report.total)
-        probes[h] = Probe(h, ok, n_stored, total, time.perf_counter() - p0, c_sec)
-        if ok:
+        probes[h], c = probe_width(factset, method, h, seed, **options)
+        if probes[h].stored:
             built[h] = c
-        return ok
+        return probes[h].stored
 
     h_star, order = search_min_width(stores, lo=lo, hi=hi, start=start, candidates=cands)
     if rho is None:

@@ -34,6 +34,8 @@ __all__ = [
     "REFERENCE_COLOR",
     "LINESTYLES",
     "MARKERS",
+    "POLISH_LINESTYLE",
+    "POLISH_MARKER",
     "style",
     "method_color",
     "series_styles",
@@ -97,8 +99,20 @@ def style() -> Iterator[None]:
         yield
 
 
+#: line style of a polished method ``"M+polish"`` (``M``'s colour, this style, whatever the order)
+POLISH_LINESTYLE = ":"
+POLISH_MARKER = "X"
+_POLISH_SUFFIX = "+polish"  # factmlp.constructions.POLISH_SUFFIX (not imported: plotting needs no numerics)
+
+
 def method_color(method: str, others: Sequence[str] = ()) -> str:
-    """The colour of ``method``: fixed for the known methods, else by its rank in ``others``."""
+    """The colour of ``method``: fixed for the known methods, else by its rank in ``others``.
+
+    A polished spec ``"M+polish"`` has ``M``'s colour (the line style tells them apart).
+    """
+    if method.endswith(_POLISH_SUFFIX) and len(method) > len(_POLISH_SUFFIX):
+        base = method[: -len(_POLISH_SUFFIX)]
+        return method_color(base, [o[: -len(_POLISH_SUFFIX)] if o.endswith(_POLISH_SUFFIX) else o for o in others])
     if method in METHOD_COLORS:
         return METHOD_COLORS[method]
     unknown = sorted(m for m in set(others) | {method} if m not in METHOD_COLORS)
@@ -114,16 +128,28 @@ def series_styles(names: Sequence[str]) -> dict[str, dict[str, Any]]:
 
     The base of ``gd(h=64)`` and of ``encdec+whiten`` is the text before the
     first ``(`` or ``+``; bases are coloured by :func:`method_color`, and the
-    k-th variant of a base (in the order given) gets the k-th line style and marker.
+    k-th variant of a base (in the order given) gets the k-th line style and
+    marker.  A polished method ``"M+polish"`` always gets
+    :data:`POLISH_LINESTYLE` and :data:`POLISH_MARKER`, which no other variant uses.
     """
     names = list(dict.fromkeys(names))
     bases = list(dict.fromkeys(_base(n) for n in names))
     seen: dict[str, int] = {}
-    out = {}
+    out: dict[str, dict[str, Any]] = {}
     for n in names:
+        color = method_color(_base(n), bases)
+        if n.endswith(_POLISH_SUFFIX) and len(n) > len(_POLISH_SUFFIX):
+            out[n] = {"color": color, "linestyle": POLISH_LINESTYLE, "marker": POLISH_MARKER}
+            continue
         k = seen[_base(n)] = seen.get(_base(n), -1) + 1
-        out[n] = {"color": method_color(_base(n), bases), **d_style(k)}
+        out[n] = {"color": color, **_variant_style(k)}
     return out
+
+
+def _variant_style(index: int) -> dict[str, Any]:
+    styles = [ls for ls in LINESTYLES if ls != POLISH_LINESTYLE]
+    markers = [mk for mk in MARKERS if mk != POLISH_MARKER]
+    return {"linestyle": styles[index % len(styles)], "marker": markers[index % len(markers)]}
 
 
 def d_style(index: int) -> dict[str, Any]:

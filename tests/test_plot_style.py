@@ -64,3 +64,18 @@ def test_save_writes_pdf_and_png(tmp_path):
     for first, second in zip(paths, again, strict=True):  # no creation date: same figure, same bytes
         with open(first, "rb") as a, open(second, "rb") as b:
             assert a.read() == b.read(), first
+
+
+def test_polished_method_has_base_colour_and_its_own_style():
+    names = ["gd", "gd+polish", "margin+polish", "margin", "encdec", "encdec+whiten", "encdec(h=8)", "encdec(h=9)"]
+    st = ps.series_styles(names)
+    assert st["gd+polish"]["color"] == st["gd"]["color"] == ps.method_color("gd")
+    assert st["margin+polish"]["color"] == st["margin"]["color"] == ps.method_color("margin")
+    assert ps.method_color("gd+polish") == ps.method_color("gd")
+    assert ps.method_color("margin+polish", ["margin+polish"]) == ps.METHOD_COLORS["margin"]
+    # the polished line style is the same whatever the order, and no plain variant uses it
+    assert st["gd+polish"]["linestyle"] == st["margin+polish"]["linestyle"] == ps.POLISH_LINESTYLE
+    assert ps.series_styles(["gd+polish"])["gd+polish"]["linestyle"] == ps.POLISH_LINESTYLE
+    plain = [n for n in names if not n.endswith("+polish")]
+    assert all(st[n]["linestyle"] != ps.POLISH_LINESTYLE for n in plain)
+    assert all(st[n]["marker"] != ps.POLISH_MARKER for n in plain)

@@ -39,7 +39,10 @@ def _split(text: str) -> list[str]:
     help="Comma-separated fact densities alpha (exact fractions, e.g. 1/32,1/4,1): F = round(alpha d^2), N = F.",
 )
 @click.option(
-    "--methods", default="encdec,hebbian,ntk", show_default=True, help="Comma-separated construction methods."
+    "--methods",
+    default="encdec,hebbian,ntk",
+    show_default=True,
+    help="Comma-separated construction methods (a name, or NAME+polish).",
 )
 @click.option(
     "--seeds",
@@ -116,13 +119,20 @@ def command(
         except ImportError as exc:
             fail(f"--preload: cannot import {mod!r} ({exc})")
     try:
-        from ..constructions import METHODS
+        from ..constructions import METHODS, resolve_method
     except ImportError:
         pass
     else:
-        unknown = [m for m in method_list if m not in METHODS]
+        from ..errors import InvalidInputError
+
+        unknown = []
+        for m in method_list:
+            try:
+                resolve_method(m)
+            except InvalidInputError:
+                unknown.append(m)
         if unknown:
-            fail(f"unknown method(s) {unknown}; expected some of {sorted(METHODS)}")
+            fail(f"unknown method(s) {unknown}; expected some of {sorted(METHODS)}, optionally with '+polish'")
     try:
         dim_list = [int(x) for x in _split(dims)]
     except ValueError:

@@ -25,7 +25,7 @@ from ._common import (
     "--method",
     default="encdec",
     show_default=True,
-    help="Construction method (encdec, hebbian, ntk, gd, or any registered one).",
+    help="Construction method (encdec, hebbian, ntk, gd, margin, any registered one; NAME+polish polishes).",
 )
 @click.option(
     "--out",
@@ -53,15 +53,19 @@ def command(factset, method, out_path, hidden, seed, whiten, do_polish, as_json)
     with --polish).  Exit 0 when every fact is certified stored, 1 when not, 2 on
     bad or infeasible input (nothing is written then).
     """
-    from ..constructions import METHODS, construct
+    from ..constructions import construct, method_label, resolve_method
+    from ..errors import InvalidInputError
     from ..factset import FactSet
     from ..verify import verify_storage
 
-    if method not in METHODS:
-        fail(f"unknown method {method!r}; known: {sorted(METHODS)}", EXIT_BAD_INPUT)
+    try:
+        base, _ = resolve_method(method)
+    except InvalidInputError as exc:
+        fail(str(exc), EXIT_BAD_INPUT)
+    method = method_label(method, True if do_polish else None)
     options = {}
     if whiten:
-        if method != "encdec":
+        if base.name != "encdec":
             fail(f"--whiten applies to method 'encdec' only, not {method!r}", EXIT_BAD_INPUT)
         options["whiten"] = True
     if hidden is not None and hidden < 1:
@@ -70,20 +74,15 @@ def command(factset, method, out_path, hidden, seed, whiten, do_polish, as_json)
     fs = FactSet.load(factset)
     if hidden is not None:
         require_memory(3 * fs.dim * hidden * 8, f"--hidden {hidden} with d={fs.dim}")
-    if do_polish and method == "margin":
-        options["partial"] = True  # hand polish the uncertified MLP instead of raising
     c = construct(fs, method, hidden=hidden, seed=seed, **options)
     report = verify_storage(c.mlp, fs)
-    mlp, polished = c.mlp, None
-    if do_polish:
-        from ..polish import polish
-
-        mlp, after = polish(c.mlp, fs, seed=seed)
-        polished = {"stored_before": int(report.stored), "stored_after": int(after.stored)}
-        report = after
+    mlp = c.mlp
+    polished = None
+    if c.polish is not None:
+        polished = {"stored_before": c.polish["stored_before"], "stored_after": c.polish["stored_after"]}
     mlp.save(out_path)
     out = {
-        "method": method,
+        "method": c.method,
         "hidden": c.hidden,
         "params": c.params,
         "params_factored": c.params_factored,

@@ -10,7 +10,8 @@ Built-in methods (each in its own module, registered on import):
 
 A new method is a builder ``builder(factset, hidden, seed, **options)``
 returning a :class:`~factmlp.mlp.GatedMLP` (or a :class:`Built`) and one call
-to :func:`register_method`; it then runs through ``construct``, the capacity
+to :func:`register_method`; a spec ``"M+polish"`` (:data:`POLISH_SUFFIX`)
+runs ``M`` then :func:`factmlp.polish.polish`.  It then runs through ``construct``, the capacity
 search, the sweeps and :func:`factmlp.testing.check_construction`.
 """
 
@@ -18,9 +19,31 @@ from __future__ import annotations
 
 import importlib
 
-from .registry import METHODS, Built, Construction, Method, construct, get_method, register_method
+from .registry import (
+    METHODS,
+    POLISH_SUFFIX,
+    Built,
+    Construction,
+    Method,
+    construct,
+    get_method,
+    method_label,
+    register_method,
+    resolve_method,
+)
 
-__all__ = ["METHODS", "Built", "Construction", "Method", "construct", "get_method", "register_method"]
+__all__ = [
+    "METHODS",
+    "POLISH_SUFFIX",
+    "Built",
+    "Construction",
+    "Method",
+    "construct",
+    "get_method",
+    "method_label",
+    "register_method",
+    "resolve_method",
+]
 
 _BUILTIN = ("encdec", "hebbian", "ntk", "gd", "margin")
 

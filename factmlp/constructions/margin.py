@@ -466,5 +466,6 @@ register_method(
     build_margin,
     default_hidden=margin_default_hidden,
     guarantee=False,
+    partial_options={"partial": True},
     description="margin: random gates, alternating convex squared-hinge solves for up and down, certified or an error",
 )

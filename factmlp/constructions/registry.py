@@ -26,7 +26,21 @@ from ..errors import InvalidInputError
 from ..factset import FactSet
 from ..mlp import GatedMLP
 
-__all__ = ["Method", "Built", "Construction", "METHODS", "register_method", "get_method", "construct", "feasibility"]
+__all__ = [
+    "Method",
+    "Built",
+    "Construction",
+    "METHODS",
+    "POLISH_SUFFIX",
+    "register_method",
+    "get_method",
+    "resolve_method",
+    "construct",
+    "feasibility",
+]
+
+#: a method spec ``"M+polish"`` runs method ``M`` then :func:`factmlp.polish.polish`
+POLISH_SUFFIX = "+polish"
 
 
 @dataclass(frozen=True)
@@ -41,7 +55,10 @@ class Method:
     ``param_bound(factset, hidden, **options) -> int`` is the theory's
     parameter count for the folded MLP (``None``: no bound);
     ``widths(factset, **options)`` lists the widths that are meaningful for
-    the capacity search (``None``: every integer).
+    the capacity search (``None``: every integer); ``partial_options`` are
+    the options that make the builder return its uncertified MLP instead of
+    raising when it fails to certify (``None``: it never raises for that),
+    merged in when the MLP is handed to :func:`factmlp.polish.polish`.
     """
 
     name: str
@@ -52,6 +69,7 @@ class Method:
     widths: Callable[..., Any] | None = None
     needs_torch: bool = False
     description: str = ""
+    partial_options: dict | None = None
 
     def guarantees(self, factset: FactSet, **options: Any) -> bool:
         """Whether the method claims to store every fact of this (generic, feasible) set at its default width."""
@@ -91,6 +109,7 @@ class Construction:
     seconds: float
     factored: dict | None = None
     info: dict = field(default_factory=dict)
+    polish: dict | None = None
 
     def to_dict(self) -> dict:
         """JSON-ready summary (no arrays)."""
@@ -103,6 +122,7 @@ class Construction:
             "param_bound": self.param_bound,
             "seed": self.seed,
             "seconds": self.seconds,
+            "polish": None if self.polish is None else dict(self.polish),
         }
 
 
@@ -128,6 +148,7 @@ def register_method(
     widths: Callable[..., Any] | None = None,
     needs_torch: bool = False,
     description: str = "",
+    partial_options: dict | None = None,
     replace: bool = False,
 ) -> Method:
     """Register ``builder`` under ``name`` (see :class:`Method` for the fields).
@@ -149,6 +170,7 @@ def register_method(
         widths,
         bool(needs_torch),
         description,
+        None if partial_options is None else dict(partial_options),
     )
     METHODS[name] = method
     return method
@@ -160,6 +182,50 @@ def get_method(name: str) -> Method:
         return METHODS[name]
     except (KeyError, TypeError):
         raise InvalidInputError(f"unknown method {name!r}; known: {sorted(METHODS)}") from None
+
+
+def _polish_options(polish: Any, spec: str) -> dict | None:
+    if polish is None or polish is False:
+        return None
+    if polish is True:
+        return {}
+    if isinstance(polish, dict):
+        return dict(polish)
+    raise InvalidInputError(f"polish for method {spec!r} must be a bool or a dict of polish options, got {polish!r}")
+
+
+def resolve_method(spec: Any, polish: Any = None) -> tuple[Method, dict | None]:
+    """Parse a method spec: ``"M"`` -> ``(METHODS["M"], None)``, ``"M+polish"`` -> ``(METHODS["M"], {})``.
+
+    ``polish`` (``True`` or a dict of :func:`factmlp.polish.polish` options)
+    asks for polishing on top of a plain ``"M"``; with ``"M+polish"`` a dict
+    gives the polish options.  The second item is ``None`` when no polish is
+    asked for.  Raises :class:`~factmlp.errors.InvalidInputError` naming the
+    spec for a non-string, an unknown base method or a malformed suffix.
+    """
+    if not isinstance(spec, str) or not spec:
+        raise InvalidInputError(f"method spec must be a non-empty string, got {spec!r}")
+    base = spec
+    polish_opts = _polish_options(polish, spec)
+    if spec.endswith(POLISH_SUFFIX):
+        base = spec[: -len(POLISH_SUFFIX)]
+        if polish_opts is None:
+            if polish is False:
+                raise InvalidInputError(f"method spec {spec!r} asks for polish but polish=False was given")
+            polish_opts = {}
+    if not base or "+" in base:
+        raise InvalidInputError(
+            f"bad method spec {spec!r}: expected a method name, optionally followed by {POLISH_SUFFIX!r} once"
+        )
+    if base not in METHODS:
+        raise InvalidInputError(f"unknown method {base!r} in spec {spec!r}; known: {sorted(METHODS)}")
+    return METHODS[base], polish_opts
+
+
+def method_label(spec: str, polish: Any = None) -> str:
+    """The label results carry for a spec: ``"M"`` or ``"M+polish"``."""
+    m, polish_opts = resolve_method(spec, polish)
+    return m.name + (POLISH_SUFFIX if polish_opts is not None else "")
 
 
 # ---- feasibility, cached per fact set ------------------------------------------
@@ -212,6 +278,7 @@ def construct(
     method: str,
     hidden: int | None = None,
     seed: Any = 0,
+    polish: Any = None,
     **options: Any,
 ) -> Construction:
     """Build an MLP that stores ``factset`` with ``method``.
@@ -220,12 +287,20 @@ def construct(
     ----------
     factset : :class:`~factmlp.factset.FactSet` with keys ``K`` (F x d), values
         ``V`` (N x d) and map ``f``
-    method : a name in :data:`METHODS` (``encdec``, ``hebbian``, ``ntk``, ``gd``, ...)
+    method : a name in :data:`METHODS` (``encdec``, ``hebbian``, ``ntk``, ``gd``, ...),
+        or ``"M+polish"`` (see :func:`resolve_method`)
     hidden : hidden width ``h``; ``None`` takes the method's default (the
         smallest width its guarantee covers).  An explicit width may be too
         small to store everything: that is a result the verifier reports,
         not an error.
     seed : int or ``numpy.random.Generator`` for every random choice
+    polish : ``True`` or a dict of :func:`factmlp.polish.polish` options:
+        polish the built MLP (same as the spec ``"M+polish"``).  The builder
+        then gets the method's ``partial_options`` too (a method that raises
+        when it fails to certify hands over its uncertified MLP instead), and
+        the result's ``polish`` records ``stored_before`` / ``stored_after``
+        (certified counts of :func:`~factmlp.verify.verify_storage`) and the
+        polish seconds; ``seconds`` includes the polish.
     options : method-specific options, passed to the builder
 
     Notes
@@ -238,13 +313,17 @@ def construct(
     """
     if not isinstance(factset, FactSet):
         raise InvalidInputError(f"factset must be a factmlp.FactSet, got {type(factset).__name__}")
-    m = get_method(method)
+    m, polish_opts = resolve_method(method, polish)
+    label = m.name + (POLISH_SUFFIX if polish_opts is not None else "")
     seed_int = _check_seed_arg(seed)
     feasibility(factset)
     theory_hidden = _check_hidden(m.default_hidden(factset, **options))
     h = theory_hidden if hidden is None else _check_hidden(hidden)
+    build_options = dict(options)
+    if polish_opts is not None and m.partial_options:
+        build_options.update(m.partial_options)
     t0 = time.perf_counter()
-    out = m.builder(factset, h, seed, **options)
+    out = m.builder(factset, h, seed, **build_options)
     seconds = time.perf_counter() - t0
     built = out if isinstance(out, Built) else Built(out)
     mlp = built.mlp
@@ -256,16 +335,33 @@ def construct(
             f"asked for (d={factset.dim}, h={h})"
         )
     bound = None if m.param_bound is None else int(m.param_bound(factset, h, **options))
+    polish_record = None
+    if polish_opts is not None:
+        from ..polish import polish as _polish
+        from ..verify import verify_storage
+
+        p0 = time.perf_counter()
+        before = verify_storage(mlp, factset)
+        mlp, after = _polish(mlp, factset, seed=seed, **polish_opts)
+        p_sec = time.perf_counter() - p0
+        seconds += p_sec
+        polish_record = {
+            "stored_before": int(before.stored),
+            "stored_after": int(after.stored),
+            "total": int(after.total),
+            "seconds": p_sec,
+        }
     return Construction(
-        method=method,
+        method=label,
         mlp=mlp,
         hidden=h,
         params=mlp.n_params,
-        params_factored=built.params_factored,
+        params_factored=None if polish_opts is not None else built.params_factored,
         theory_hidden=theory_hidden,
         param_bound=bound,
         seed=seed_int,
         seconds=seconds,
-        factored=built.factored,
+        factored=None if polish_opts is not None else built.factored,
         info=dict(built.info),
+        polish=polish_record,
     )
