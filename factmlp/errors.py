@@ -25,6 +25,7 @@ __all__ = [
     "TorchUnavailableError",
     "OutputPathError",
     "ConvergenceError",
+    "NoCertifiedWidthError",
     "FloatingPointEnvironmentError",
     "ValueRangeError",
 ]
@@ -106,6 +107,14 @@ class ConvergenceError(FactMLPError, RuntimeError):
     Raised instead of a verdict on the keys: the message names the solver,
     its iterations and residual, and what to change; ``indices`` lists the
     worst-fitted facts at the point it stopped.
+    """
+
+
+class NoCertifiedWidthError(FactMLPError, RuntimeError):
+    """No width in the searched range gave an MLP that ``verify_storage`` certifies (a negative answer).
+
+    Raised by :func:`factmlp.minimize.minimize`; ``indices`` lists the
+    probed widths, the message the method, range and best certified count.
     """
 
 
