@@ -34,6 +34,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "rho": ("factmlp.cli.rho", "command"),
     "check-weights": ("factmlp.cli.check_weights", "command"),
     "construct": ("factmlp.cli.construct", "command"),
+    "minimize": ("factmlp.cli.minimize", "command"),
     "theory": ("factmlp.cli.theory", "command"),
     "verify": ("factmlp.cli.verify", "command"),
     "capacity": ("factmlp.cli.capacity", "command"),

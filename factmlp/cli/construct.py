@@ -19,6 +19,20 @@ from ._common import (
 )
 
 
+class _Hidden(click.ParamType):
+    """``--hidden``: an int, or ``min``."""
+
+    name = "INT|min"
+
+    def convert(self, value, param, ctx):
+        if value is None or isinstance(value, int) or value == "min":
+            return value
+        try:
+            return int(value)
+        except (TypeError, ValueError):
+            self.fail(f"expected an integer or 'min', got {value!r}", param, ctx)
+
+
 @click.command("construct")
 @click.argument("factset", type=click.Path(dir_okay=False))
 @click.option(
@@ -34,7 +48,13 @@ from ._common import (
     required=True,
     help="Where to write the weights (safetensors, LlamaMLP layout).",
 )
-@click.option("--hidden", type=int, default=None, help="Hidden width h [default: the method's guarantee width].")
+@click.option(
+    "--hidden",
+    type=_Hidden(),
+    default=None,
+    help="Hidden width h, or 'min': the smallest certified width (as factmlp minimize) "
+    "[default: the method's guarantee width].",
+)
 @click.option("--seed", type=int, default=0, show_default=True)
 @click.option("--whiten", is_flag=True, help="encdec: whiten the values before computing readout directions.")
 @click.option(
@@ -51,7 +71,8 @@ def command(factset, method, out_path, hidden, seed, whiten, do_polish, as_json)
     JSON: {"method", "hidden", "params", "params_factored", "stored", "total",
     "seconds"} (and "polish": {"stored_before", "stored_after"}
     with --polish).  Exit 0 when every fact is certified stored, 1 when not, 2 on
-    bad or infeasible input (nothing is written then).
+    bad or infeasible input (nothing is written then).  --hidden min runs
+    factmlp minimize instead (its JSON and exit codes).
     """
     from ..constructions import construct, method_label, resolve_method
     from ..errors import InvalidInputError
@@ -68,6 +89,10 @@ def command(factset, method, out_path, hidden, seed, whiten, do_polish, as_json)
         if base.name != "encdec":
             fail(f"--whiten applies to method 'encdec' only, not {method!r}", EXIT_BAD_INPUT)
         options["whiten"] = True
+    if hidden == "min":
+        from .minimize import run_minimize
+
+        run_minimize(factset, method, do_polish, seed, out_path, as_json, **options)
     if hidden is not None and hidden < 1:
         fail(f"--hidden must be >= 1, got {hidden}", EXIT_BAD_INPUT)
     check_out_file(out_path)

@@ -199,9 +199,10 @@ def resolve_method(spec: Any, polish: Any = None) -> tuple[Method, dict | None]:
 
     ``polish`` (``True`` or a dict of :func:`factmlp.polish.polish` options)
     asks for polishing on top of a plain ``"M"``; with ``"M+polish"`` a dict
-    gives the polish options.  The second item is ``None`` when no polish is
-    asked for.  Raises :class:`~factmlp.errors.InvalidInputError` naming the
-    spec for a non-string, an unknown base method or a malformed suffix.
+    gives the polish options (``None`` and ``False`` ask for nothing more).
+    The second item is ``None`` when no polish is asked for.  Raises
+    :class:`~factmlp.errors.InvalidInputError` naming the spec for a
+    non-string, an unknown base method or a malformed suffix.
     """
     if not isinstance(spec, str) or not spec:
         raise InvalidInputError(f"method spec must be a non-empty string, got {spec!r}")
@@ -210,8 +211,6 @@ def resolve_method(spec: Any, polish: Any = None) -> tuple[Method, dict | None]:
     if spec.endswith(POLISH_SUFFIX):
         base = spec[: -len(POLISH_SUFFIX)]
         if polish_opts is None:
-            if polish is False:
-                raise InvalidInputError(f"method spec {spec!r} asks for polish but polish=False was given")
             polish_opts = {}
     if not base or "+" in base:
         raise InvalidInputError(
