@@ -89,3 +89,58 @@ def test_same_inputs_and_seed_give_byte_identical_files(tmp_path):
     other = tmp_path / "seed6.safetensors"
     assert _run(tmp_path / "fs.npz", "--method", "hebbian", "--seed", 6, "--out", other).exit_code in (0, 1)
     assert _sha256(other) != _sha256(tmp_path / "hebbian0.safetensors")  # the seed does reach the bytes
+
+
+def test_hidden_min_matches_minimize_and_is_certified(tmp_path):
+    from factmlp.minimize import minimize
+
+    fs = make_factset("spherical", 6, 24, seed=2)
+    fs.save(tmp_path / "fs.npz")
+    out = tmp_path / "w.safetensors"
+    res = _run(tmp_path / "fs.npz", "--method", "encdec", "--hidden", "min", "--out", out, "--json")
+    assert res.exit_code == 0, res.output
+    doc = json.loads(res.output)
+    assert list(doc) == ["method", "hidden", "params", "bits_per_param", "stored", "total", "seconds"]
+    assert doc["stored"] == doc["total"] == 24 and doc["params"] == 3 * 6 * doc["hidden"]
+    mlp = load_mlp(out)
+    assert mlp.hidden == doc["hidden"] and verify_storage(mlp, fs).certified
+    assert minimize(fs, "encdec", seed=0).hidden == doc["hidden"]
+    # the minimize command writes the same bytes
+    out2 = tmp_path / "w2.safetensors"
+    res2 = CliRunner().invoke(main, ["minimize", str(tmp_path / "fs.npz"), "--method", "encdec", "--out", str(out2)])
+    assert res2.exit_code == 0, res2.output
+    assert out.read_bytes() == out2.read_bytes()
+
+
+def test_hidden_min_none_certified_exits_1_and_writes_nothing(tmp_path, monkeypatch):
+    import dataclasses
+
+    import numpy as np
+
+    import factmlp.verify as verify_mod
+
+    real = verify_mod.verify_storage
+
+    def never(mlp, factset, **kw):
+        rep = real(mlp, factset, **kw)
+        return dataclasses.replace(rep, stored=0, certified=False, failing=np.arange(rep.total))
+
+    monkeypatch.setattr(verify_mod, "verify_storage", never)
+    fs = make_factset("spherical", 4, 8, seed=0)
+    fs.save(tmp_path / "fs.npz")
+    out = tmp_path / "w.safetensors"
+    res = _run(tmp_path / "fs.npz", "--method", "hebbian", "--hidden", "min", "--out", out)
+    assert res.exit_code == 1, res.output
+    assert "no width" in res.output and not out.exists()
+
+
+def test_hidden_bad_values_exit_2(tmp_path):
+    fs = make_factset("spherical", 4, 8, seed=0)
+    fs.save(tmp_path / "fs.npz")
+    for bad in ("abc", "0", "max"):
+        res = _run(tmp_path / "fs.npz", "--hidden", bad, "--out", tmp_path / "w.safetensors")
+        assert res.exit_code == 2, (bad, res.output)
+    res = CliRunner().invoke(
+        main, ["minimize", str(tmp_path / "fs.npz"), "--method", "x+polish", "--out", str(tmp_path / "w.safetensors")]
+    )
+    assert res.exit_code == 2 and "'x+polish'" in res.output
