@@ -48,7 +48,10 @@ _LAZY: dict[str, str] = {
     "InfeasibleFactSetError": "factmlp.errors",
     "DegenerateKeysError": "factmlp.errors",
     "ConvergenceError": "factmlp.errors",
+    "NoCertifiedWidthError": "factmlp.errors",
     "polish": "factmlp.polish",
+    "minimize": "factmlp.minimize",
+    "MinimizeResult": "factmlp.minimize",
 }
 
 __all__ = sorted(_LAZY) + ["__version__"]
@@ -58,6 +61,7 @@ __all__ = sorted(_LAZY) + ["__version__"]
 # the function is bound here eagerly (after the submodule has loaded) and the
 # public name always means the function.
 from .decodability import decodability as decodability  # noqa: E402
+from .minimize import minimize as minimize  # noqa: E402  (same reason)
 from .polish import polish as polish  # noqa: E402  (same reason: the function, not the submodule)
 
 
