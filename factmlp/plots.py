@@ -93,7 +93,10 @@ def _legend_handles(methods: list[str], ds: list[int], bounds: bool) -> tuple[li
 
     handles, labels = [], []
     for m in methods:
-        handles.append(Line2D([], [], color=ps.method_color(m, methods), lw=2))
+        if _is_polished(m):  # same colour as its base method: hollow markers tell them apart
+            handles.append(Line2D([], [], color=ps.method_color(m, methods), lw=1, marker="o", mfc="none"))
+        else:
+            handles.append(Line2D([], [], color=ps.method_color(m, methods), lw=2))
         labels.append(_label(m) + (" (trained baseline)" if m == "gd" else ""))
     for i, d in enumerate(ds):
         st = ps.d_style(i)
@@ -104,6 +107,15 @@ def _legend_handles(methods: list[str], ds: list[int], bounds: bool) -> tuple[li
             handles.append(Line2D([], [], color=ps.REFERENCE_COLOR, ls=ls, lw=1))
             labels.append(f"counting bound, {int(b)} bits/param (N = F)")
     return handles, labels
+
+
+def _is_polished(method: str) -> bool:
+    return method.endswith("+polish") and len(method) > len("+polish")
+
+
+def _polished_style(method: str) -> dict:
+    """Hollow markers and a thinner line for ``"M+polish"``, which shares ``M``'s colour."""
+    return {"mfc": "none", "lw": 1.0, "ms": 6} if _is_polished(method) else {}
 
 
 # counting-bound reference lines: (bits per parameter b, line style)
@@ -137,6 +149,7 @@ def _per_family_loglog(plt, rows, key, ylabel, with_bounds):
                         color=ps.method_color(m, methods),
                         label=f"{_label(m)}, d = {d}",
                         **ps.d_style(i),
+                        **_polished_style(m),
                     )
             if with_bounds and fs_all:
                 lo, hi = max(min(fs_all), 2.0), max(max(fs_all), 2.0)

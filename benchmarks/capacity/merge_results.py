@@ -1,0 +1,86 @@
+"""Union capacity results.csv files by configuration, never altering existing rows.
+
+A row's configuration is its ``config_hash`` (SHA-256 of family, d, alpha, method,
+seed, factset and options; see :func:`factmlp.sweep.config_hash`).  The rows of
+BASE are written back byte for byte as parsed (same strings, same order); each row
+of an ADD file whose config_hash is not yet present is appended after them, in the
+order given.  A row of ADD whose config_hash is already present is skipped (the
+existing row wins, even if the new one differs), and reported.  The hashes of the
+appended rows go to ``--log`` (one per line, with the file they came from).
+
+    python benchmarks/capacity/merge_results.py BASE.csv ADD1.csv [ADD2.csv ...] \\
+        [--out OUT.csv] [--log NEW_ROWS.txt]
+
+Without ``--out`` BASE is rewritten in place.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import io
+import os
+import sys
+
+
+def _read(path: str) -> tuple[list[str], list[dict[str, str]], str]:
+    """Header, raw string rows (no typing, so values round-trip) and line ending of a CSV file."""
+    if os.path.isdir(path):
+        path = os.path.join(path, "results.csv")
+    with open(path, encoding="utf-8", newline="") as fh:
+        text = fh.read()
+    header = next(csv.reader(io.StringIO(text, newline="")), [])
+    if "config_hash" not in header:
+        raise SystemExit(f"{path}: no config_hash column, not a capacity results file")
+    eol = "\r\n" if "\r\n" in text.split("\n", 1)[0] + "\n" else "\n"
+    return header, list(csv.DictReader(io.StringIO(text, newline=""))), eol
+
+
+def merge(base: str, adds: list[str]) -> tuple[str, list[tuple[str, str]], list[tuple[str, str]]]:
+    """CSV text of BASE's rows followed by the new rows of ADDS.
+
+    Returns ``(text, new, skipped)``: ``new`` and ``skipped`` list
+    ``(config_hash, source path)`` of the appended rows and of the rows whose
+    configuration BASE (or an earlier ADD) already held.
+    """
+    header, rows, eol = _read(base)
+    seen = {r["config_hash"] for r in rows}
+    new: list[tuple[str, str]] = []
+    skipped: list[tuple[str, str]] = []
+    for path in adds:
+        h2, extra, _ = _read(path)
+        header += [c for c in h2 if c not in header]
+        for r in extra:
+            if r["config_hash"] in seen:
+                skipped.append((r["config_hash"], path))
+                continue
+            seen.add(r["config_hash"])
+            rows.append(r)
+            new.append((r["config_hash"], path))
+    buf = io.StringIO(newline="")
+    w = csv.DictWriter(buf, fieldnames=header, restval="", lineterminator=eol)
+    w.writeheader()
+    for r in rows:
+        w.writerow(r)
+    return buf.getvalue(), new, skipped
+
+
+def main(argv: list[str] | None = None) -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("base")
+    ap.add_argument("adds", nargs="+")
+    ap.add_argument("--out")
+    ap.add_argument("--log")
+    a = ap.parse_args(sys.argv[1:] if argv is None else argv)
+    text, new, skipped = merge(a.base, a.adds)
+    out = a.out or (os.path.join(a.base, "results.csv") if os.path.isdir(a.base) else a.base)
+    with open(out, "w", encoding="utf-8", newline="") as fh:
+        fh.write(text)
+    if a.log:
+        with open(a.log, "w", encoding="utf-8") as fh:
+            fh.writelines(f"{h} {p}\n" for h, p in new)
+    print(f"{out}: {len(new)} new rows appended, {len(skipped)} already present (kept as they were)")
+
+
+if __name__ == "__main__":
+    main()
