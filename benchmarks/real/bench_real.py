@@ -252,27 +252,41 @@ def plot() -> None:
         a.set_xlabel(r"per-value $\rho_j$")
         a.set_ylabel(f"values (of N = {N:,})")
         a.legend(fontsize="small")
-        ok = [r for r in cap if r.get("status") == "ok" and r["F"] == str(min(int(r["F"]) for r in cap))]
-        methods = list(dict.fromkeys(r["method"] for r in cap))
-        for k, s in enumerate(("real", "spherical")):
-            hs = [
-                next((float(r["params"]) for r in ok if r["source"] == s and r["method"] == m), np.nan) for m in methods
+        rel = list(csv.DictReader(open(os.path.join(HERE, "relation.csv"))))
+        series = [("relation (F = 60)", rel, "relation")]
+        series += [
+            (f"{src} (F = {F})", cap, src) for F in sorted({r["F"] for r in cap}) for src in ("real", "spherical")
+        ]
+        methods = list(dict.fromkeys(r["method"] for r in rel + cap))
+        width = 0.8 / len(series)
+        for k, (label, rows, src) in enumerate(series):
+            ps = [
+                next(
+                    (
+                        float(r["params"])
+                        for r in rows
+                        if r["source"] == src and r["method"] == m and r["status"] == "ok"
+                    ),
+                    np.nan,
+                )
+                for m in methods
             ]
-            a_x = np.arange(len(methods)) + (k - 0.5) * 0.38
+            x = np.arange(len(methods)) + (k - (len(series) - 1) / 2) * width
             b.bar(
-                a_x,
-                hs,
-                width=0.38,
+                x,
+                ps,
+                width=width,
                 color=[method_color(m) for m in methods],
-                alpha=1.0 if s == "real" else 0.45,
+                alpha=1.0 - 0.3 * k,
                 edgecolor="black",
                 linewidth=0.4,
-                label=s,
+                hatch=("", "//", "..", "xx")[k % 4],
+                label=label,
             )
         b.set_xticks(np.arange(len(methods)), methods)
         b.set_yscale("log")
         b.set_ylabel("params = 3 d h* (d = 384)")
-        b.set_title("solid: real, light: spherical; missing = timeout", fontsize="small")
+        b.legend(fontsize="x-small", title="missing bar = timeout", title_fontsize="x-small")
         save(fig, HERE, "real")
 
 
