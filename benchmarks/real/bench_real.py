@@ -271,9 +271,9 @@ def plot() -> None:
                 )
                 for m in methods
             ]
-            x = np.arange(len(methods)) + (k - (len(series) - 1) / 2) * width
+            xpos = np.arange(len(methods)) + (k - (len(series) - 1) / 2) * width
             b.bar(
-                x,
+                xpos,
                 ps,
                 width=width,
                 color=[method_color(m) for m in methods],
