@@ -5,7 +5,11 @@ fact-set seed 0, construction seed 0, records: the decodability/feasibility
 solve time, the construction time (at the default, guarantee width), the
 verifier time, stored/F (certified), the parameter counts (folded and
 factored) and their ratio to the counting bound F log2 N / 32, and the
-provenance.  One CSV row per size.
+provenance.  Per stage (feasibility = rho, construction, verification):
+wall seconds, CPU seconds (``time.process_time``) and the process's peak
+RSS after the stage (``ru_maxrss``, MiB; a running maximum).  ``--real``
+draws keys and values from all-MiniLM-L6-v2's token embeddings (d = 384,
+:func:`factmlp.real.factset_from_embeddings`) instead.  One CSV row per size.
 
     python benchmarks/bench_encdec.py --sizes 128x16384 --out benchmarks/results/encdec_scale.csv
 
@@ -18,6 +22,7 @@ import argparse
 import json
 import math
 import os
+import resource
 import time
 
 from _results import write_csv
@@ -29,19 +34,36 @@ from factmlp.provenance import provenance
 from factmlp.verify import verify_storage
 
 
-def run(d: int, F: int, seed: int) -> dict:
-    fs = make_factset("spherical", d, F, F, seed=seed)
-    t0 = time.perf_counter()
-    res = feasibility(fs)
-    t_rho = time.perf_counter() - t0
-    t0 = time.perf_counter()
-    c = construct(fs, "encdec", seed=seed)
-    t_con = time.perf_counter() - t0
-    t0 = time.perf_counter()
-    rep = verify_storage(c.mlp, fs)
-    t_ver = time.perf_counter() - t0
+def _stage(fn, *args, **kw):
+    """``(result, wall seconds, CPU seconds, peak RSS MiB so far)`` of ``fn(*args, **kw)``."""
+    w0, c0 = time.perf_counter(), time.process_time()
+    out = fn(*args, **kw)
+    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+    w, c = time.perf_counter() - w0, time.process_time() - c0
+    load = open("/proc/loadavg").read().split()[:3]
+    print(f"stage {fn.__name__}: {w:.2f} s wall, {c:.2f} s CPU, peak RSS {rss:.0f} MiB, load {load}", flush=True)
+    return out, time.perf_counter() - w0, time.process_time() - c0, rss
+
+
+def _factset(d: int, F: int, seed: int, real: bool):
+    if not real:
+        return make_factset("spherical", d, F, F, seed=seed)
+    from factmlp.real import MINILM_TENSOR, factset_from_embeddings, minilm_checkpoint
+
+    ck = minilm_checkpoint()
+    return factset_from_embeddings(ck.safetensors, MINILM_TENSOR, facts=F, values_count=F, seed=seed)
+
+
+def run(d: int, F: int, seed: int, real: bool = False) -> dict:
+    fs = _factset(d, F, seed, real)
+    d = fs.values.shape[1]
+    res, t_rho, c_rho, m_rho = _stage(feasibility, fs)
+    c, t_con, c_con, m_con = _stage(construct, fs, "encdec", seed=seed)
+    rep, t_ver, c_ver, m_ver = _stage(verify_storage, c.mlp, fs)
+    loadavg = open("/proc/loadavg").read().split()[:3]
     bound = F * math.log2(F) / 32.0
     return {
+        "family": "minilm" if real else "spherical",
         "d": d,
         "F": F,
         "N": F,
@@ -51,6 +73,14 @@ def run(d: int, F: int, seed: int) -> dict:
         "construct_seconds": t_con,
         "build_seconds": c.seconds,
         "verify_seconds": t_ver,
+        "rho_cpu": c_rho,
+        "construct_cpu": c_con,
+        "verify_cpu": c_ver,
+        "rho_peak_rss_mib": m_rho,
+        "construct_peak_rss_mib": m_con,
+        "verify_peak_rss_mib": m_ver,
+        "total_seconds": t_rho + t_con + t_ver,
+        "loadavg_after": " ".join(loadavg),
         "hidden": c.hidden,
         "params": c.params,
         "params_factored": c.params_factored,
@@ -71,12 +101,13 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--sizes", nargs="+", default=["128x16384"], help="d x F, e.g. 64x4096")
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--real", action="store_true", help="MiniLM token embeddings (d = 384; d in --sizes ignored)")
     ap.add_argument("--out", default="benchmarks/results/encdec_scale.csv")
     args = ap.parse_args()
     rows = []
     for text in args.sizes:
         d, F = (int(x) for x in text.lower().split("x"))
-        row = run(d, F, args.seed)
+        row = run(d, F, args.seed, args.real)
         print(json.dumps(row), flush=True)
         rows.append(row)
     write_csv(args.out, rows, {"provenance": json.dumps(provenance(), sort_keys=True)})

@@ -16,6 +16,10 @@ whenever the affine minimiser leaves it.  It stops when the optimality gap
 condition of the simplex problem, made relative), or when ``||x||^2`` falls
 below ``zero_tol`` (the origin lies in the hull, up to rounding).
 
+The affine minimiser comes from a Cholesky factor of ``G_SS + 1 1^T`` updated
+when a point enters or leaves the corral (:class:`_Factor`), with the bordered
+solve as the fallback near affine dependence.
+
 Everything here is ``k``-dimensional: the caller forms ``G`` once per
 problem, so the cost of an iteration does not depend on ``d``.
 """
@@ -23,8 +27,72 @@ problem, so the cost of an iteration does not depend on ``d``.
 from __future__ import annotations
 
 import numpy as np
+from scipy.linalg.lapack import dpotrs, dtrtrs
 
 __all__ = ["wolfe_gram"]
+
+_PIVOT = 1e-12  # a Cholesky pivot below this fraction of its diagonal: treat the corral as affinely dependent
+
+
+class _Factor:
+    """Cholesky factor ``L`` (lower) of ``M = G_SS + 1 1^T`` for the corral ``S``, kept up to date.
+
+    On the affine hull (``sum mu = 1``) ``mu^T M mu = mu^T G_SS mu + 1``, so
+    the affine minimiser is ``mu = M^{-1} 1 / (1^T M^{-1} 1)``; ``M`` is
+    positive definite exactly when the corral is affinely independent.
+    Adding a point appends a row (one triangular solve, ``O(s^2)``);
+    removing one restores the triangle with Givens rotations (``O(s^2)``).
+    ``ok`` turns False when a pivot is not safely positive (near affine
+    dependence); the caller then falls back to the bordered solve.
+    """
+
+    __slots__ = ("L", "ok")
+
+    def __init__(self, m: np.ndarray) -> None:
+        try:
+            self.L = np.linalg.cholesky(m)
+            self.ok = bool(np.all(np.diag(self.L) ** 2 > _PIVOT * np.diag(m)))
+        except np.linalg.LinAlgError:
+            self.L = np.zeros((0, 0))
+            self.ok = False
+
+    def add(self, col: np.ndarray, diag: float) -> None:
+        """Append a point with ``M`` column ``col`` (against the corral) and diagonal ``diag``."""
+        s = self.L.shape[0]
+        r = dtrtrs(self.L, col, lower=1)[0] if s else np.zeros(0)
+        piv = diag - float(r @ r)
+        if not piv > _PIVOT * diag:
+            self.ok = False
+            return
+        out = np.zeros((s + 1, s + 1))
+        out[:s, :s] = self.L
+        out[s, :s] = r
+        out[s, s] = np.sqrt(piv)
+        self.L = out
+
+    def remove(self, k: int) -> None:
+        """Drop corral position ``k``: delete row ``k`` of ``L``, re-triangularise by column rotations."""
+        a = np.delete(self.L, k, axis=0)  # (s-1, s), lower-Hessenberg to the right of column k
+        s1 = a.shape[0]
+        for i in range(k, s1):
+            x, y = a[i, i], a[i, i + 1]
+            r = float(np.hypot(x, y))
+            if r == 0.0:
+                continue
+            c, sn = x / r, y / r
+            ci, cj = a[i:, i].copy(), a[i:, i + 1].copy()
+            a[i:, i] = c * ci + sn * cj
+            a[i:, i + 1] = -sn * ci + c * cj
+        self.L = np.ascontiguousarray(a[:, :s1])
+        # column signs are immaterial for L L^T; make the diagonal positive
+        self.L *= np.where(np.diag(self.L) < 0, -1.0, 1.0)[None, :]
+
+    def minimizer(self) -> np.ndarray:
+        """``mu = M^{-1} 1 / (1^T M^{-1} 1)``."""
+        s = self.L.shape[0]
+        z = dpotrs(self.L, np.ones(s), lower=1)[0]
+        tot = z.sum()
+        return z / tot if tot != 0 else z
 
 
 def _affine_minimizer(gs: np.ndarray) -> np.ndarray:
@@ -94,6 +162,11 @@ def wolfe_gram(
     else:
         S, lam = [int(np.argmin(diag))], np.ones(1)
 
+    def factor(corral: list) -> _Factor:
+        ix = np.asarray(corral)
+        return _Factor(g[np.ix_(ix, ix)] + 1.0)
+
+    fac = factor(S)
     converged = False
     for _ in range(max_iter):
         gx = g[:, S] @ lam  # <p_a, x> for every a
@@ -107,13 +180,18 @@ def wolfe_gram(
             break
         if a in S:  # no progress possible in floating point
             break
+        if fac.ok:
+            fac.add(g[S, a] + 1.0, float(g[a, a]) + 1.0)
         S.append(a)
         lam = np.append(lam, 0.0)
         stalled = False
         # minor cycles
         for _inner in range(len(S) + 1):
-            idx = np.asarray(S)
-            mu = _affine_minimizer(g[np.ix_(idx, idx)])
+            if fac.ok:
+                mu = fac.minimizer()
+            else:
+                idx = np.asarray(S)
+                mu = _affine_minimizer(g[np.ix_(idx, idx)])
             if np.all(mu > 0):
                 lam = mu
                 break
@@ -127,6 +205,9 @@ def wolfe_gram(
                 stalled = True  # the new point cannot enter: floating-point limit
             lam[drop] = 0.0
             keep = lam > 0
+            if fac.ok:
+                for pos in np.flatnonzero(~keep)[::-1]:
+                    fac.remove(int(pos))
             S = [s for s, kk in zip(S, keep, strict=True) if kk]
             lam = lam[keep]
             lam = lam / lam.sum()
@@ -134,5 +215,7 @@ def wolfe_gram(
                 break
         if stalled:
             break
+        if not fac.ok:  # near affine dependence: refactor from scratch (may stay on the bordered solve)
+            fac = factor(S)
     order = np.argsort(S)
     return np.asarray(S, dtype=np.int64)[order], lam[order], converged

@@ -368,7 +368,7 @@ def decodability(values: Any, indices: Any = None, *, tol: float = 1e-9, backend
     if active.size:
         vx = xp.asarray(v)
         sq = xp.sum(vx * vx, axis=1)
-        k0 = min(n - 1, max(2 * (d + 1), 32))
+        k0 = min(n - 1, max(32, (d + 1) // 4))
         n_add = max(d + 1, 16)
         states: dict[int, _State] = {}
         block = max(1, (1 << 22) // n)
