@@ -214,36 +214,95 @@ def _unit_diffs(v: np.ndarray, j: int, idx: np.ndarray) -> np.ndarray:
     return _unit_rows(v[j] - v[idx])
 
 
-def _exact_scores(xp, vx, js: np.ndarray, ux) -> np.ndarray:
-    """``q[b, l] = <v_j - v_l, u_b> / ||v_j - v_l||`` by explicit differences (j = js[b]).
+def _explicit_pair_scores(v: np.ndarray, jrows: np.ndarray, lcols: np.ndarray, u: np.ndarray) -> np.ndarray:
+    """``q_k = <v_{j_k} - v_{l_k}, u_k> / ||v_{j_k} - v_{l_k}||`` by explicit differences (host).
 
-    Entries with ``v_l == v_j`` (``l == j`` included) are +inf.  Host array (B, N).
+    Pairs with ``v_l == v_j`` get +inf.  Each finite score is within
+    ``2 gamma_{d+6} max(1, ||u||)`` of the true ``<w_l, u>`` (the allowance of
+    :func:`_lower_bound`); differences whose plain squared norm is below
+    ``2**-900`` are rescaled exactly first (:func:`_unit_rows`).
     """
-    n, d = vx.shape
-    out = np.empty((len(js), n))
-    step = max(1, (1 << 23) // max(1, n * d))
-    for s in range(0, len(js), step):
-        jb = js[s : s + step]
-        diff = vx[xp.asarray(jb)][:, None, :] - vx[None, :, :]
-        ub = ux[s : s + step]
-        num = xp.einsum("bnd,bd->bn", diff, ub)
-        den2 = xp.einsum("bnd,bnd->bn", diff, diff)
-        den = xp.sqrt(den2)
-        q = to_numpy(xp.where(den > 0, num / xp.where(den > 0, den, 1.0), xp.inf))
-        # small differences: squares may underflow; redo them exactly rescaled (a few rows)
-        rb, rn = np.nonzero(to_numpy(den2) < _SMALL_SQ)
-        if rb.size:
-            small = to_numpy(diff[xp.asarray(rb), xp.asarray(rn)])
-            nz = np.any(small != 0, axis=1)
-            if nz.any():
-                w = _unit_rows(small[nz])
-                q[rb[nz], rn[nz]] = np.einsum("kd,kd->k", w, to_numpy(ub)[rb[nz]])
+    d = v.shape[1]
+    out = np.empty(len(jrows))
+    step = max(1, (1 << 22) // max(1, d))
+    for s in range(0, len(jrows), step):
+        diff = v[jrows[s : s + step]] - v[lcols[s : s + step]]
+        ub = u[s : s + step]
+        num = np.einsum("kd,kd->k", diff, ub)
+        den2 = np.einsum("kd,kd->k", diff, diff)
+        den = np.sqrt(den2)
+        q = np.where(den > 0, num / np.where(den > 0, den, 1.0), np.inf)
+        small = np.flatnonzero(den2 < _SMALL_SQ)
+        if small.size:
+            nz = small[np.any(diff[small] != 0, axis=1)]
+            if nz.size:
+                q[nz] = np.einsum("kd,kd->k", _unit_rows(diff[nz]), ub[nz])
         out[s : s + step] = q
     return out
 
 
+_TINY = 2.0**-1000  # absolute allowance for underflow in a length-d dot product (d 2**-1074 <= 2**-1000)
+
+
+def _gram_lower_scores(xp, vx, sq, js: np.ndarray, ux):
+    """Rigorous lower bounds ``s[b, l] <= <w_l, u_b>`` through the Gram trick (``xp`` arrays, (B, N)).
+
+    With ``a_l >= ||v_l||`` and ``U >= ||u_b||`` (computed upper bounds), the
+    computed numerator ``fl(<v_j,u> - <v_l,u>)`` is within
+    ``E_num = gamma_{d+2} (a_j + a_l) U + 4 t`` of the true one and the computed
+    ``fl(||v_j||^2 + ||v_l||^2 - 2 <v_j, v_l>)`` within
+    ``E_d2 = gamma_{d+3} (a_j + a_l)^2 + 8 t`` of ``||v_j - v_l||^2``
+    (standard model, any summation order, ``t = 2**-1000`` for underflow).
+    Then ``<w_l, u> >= n_lo / den_hi`` when ``n_lo >= 0`` and
+    ``>= n_lo / den_lo`` otherwise, with ``n_lo`` the numerator's lower end and
+    ``den_lo, den_hi`` the square roots of ``fl(d2) -/+ E_d2``; where
+    ``den_lo = 0`` and ``n_lo < 0`` nothing is known (``-inf``).  Each
+    computed bound is pushed outward by a few ulps for its own rounding.
+    Column ``l = j`` (excluded from the minimum) is ``+inf``.
+    """
+    n, d = vx.shape
+    jx = xp.asarray(js)
+    vj = vx[jx]
+    a = xp.sqrt(sq + _TINY) * (1 + _gamma(d + 4))
+    unorm = xp.sqrt(xp.sum(ux * ux, axis=1) + _TINY) * (1 + _gamma(d + 4))
+    num = xp.sum(vj * ux, axis=1)[:, None] - ux @ vx.T
+    d2 = sq[jx][:, None] + sq[None, :] - 2.0 * (vj @ vx.T)
+    asum = a[jx][:, None] + a[None, :]
+    e_num = (_gamma(d + 2) * asum * unorm[:, None] + 4 * _TINY) * (1 + 8 * _EPS)
+    e_d2 = (_gamma(d + 3) * asum * asum + 8 * _TINY) * (1 + 8 * _EPS)
+    n_lo = num - e_num
+    n_lo = n_lo - 2 * _EPS * xp.abs(n_lo)
+    den_hi = xp.sqrt(xp.maximum(d2 + e_d2, 0.0)) * (1 + 4 * _EPS)
+    den_lo = xp.sqrt(xp.maximum(d2 - e_d2, 0.0)) * (1 - 4 * _EPS)
+    pos = n_lo / den_hi * (1 - 2 * _EPS)
+    neg = xp.where(den_lo > 0, n_lo / xp.where(den_lo > 0, den_lo, 1.0) * (1 + 2 * _EPS), -xp.inf)
+    s = to_numpy(xp.where(n_lo >= 0, pos, neg))
+    s[np.arange(len(js)), js] = np.inf
+    return s
+
+
+def _certified_scores(xp, vx, v: np.ndarray, sq, js: np.ndarray, u: np.ndarray, thr: np.ndarray) -> np.ndarray:
+    """Scores ``q[b, l]`` for the certificate of ``j = js[b]`` with direction ``u[b]`` (host, (B, N)).
+
+    ``q[b, l]`` is the explicit-difference score (:func:`_explicit_pair_scores`)
+    wherever the Gram lower bound (:func:`_gram_lower_scores`) is below
+    ``thr[b]``, and that rigorous lower bound elsewhere.  Hence
+    ``min_l q[b, l] - allowance`` (:func:`_lower_bound`) is a rigorous lower
+    bound on ``min_l <w_l, u_b>`` either way, and, with ``thr[b] = ||x_b||``
+    (the solver's value, never below the true minimum score), it equals the
+    bound from explicit differences everywhere; every ``l`` with
+    ``q[b, l] < thr[b]`` carries its explicit score.  Cost: one ``(B, N)``
+    Gram product plus ``O(d)`` per recomputed pair.
+    """
+    q = _gram_lower_scores(xp, vx, sq, js, xp.asarray(u))
+    rb, rn = np.nonzero(q < thr[:, None])
+    if rb.size:
+        q[rb, rn] = _explicit_pair_scores(v, js[rb], rn, u[rb])
+    return q
+
+
 def _approx_scores(xp, vx, sq, js: np.ndarray, ux) -> np.ndarray:
-    """Same as :func:`_exact_scores` through the Gram trick (fast, not rigorous)."""
+    """``<w_l, u_b>`` through the Gram trick (fast, not rigorous; host (B, N), column ``j`` +inf)."""
     jx = xp.asarray(js)
     vj = vx[jx]
     num = xp.sum(vj * ux, axis=1)[:, None] - ux @ vx.T
@@ -420,7 +479,8 @@ def decodability(values: Any, indices: Any = None, *, tol: float = 1e-9, backend
                     st = states[int(j)]
                     if st.nx > _ZERO_NORM:
                         u[b] = st.x / st.nx
-                q = _exact_scores(xp, vx, js, xp.asarray(u))
+                thr = np.array([states[int(j)].nx if states[int(j)].nx > _ZERO_NORM else -np.inf for j in js])
+                q = _certified_scores(xp, vx, v, sq, js, u, thr)
                 for b, j in enumerate(js):
                     j = int(j)
                     st = states[j]
