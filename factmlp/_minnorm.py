@@ -27,19 +27,53 @@ The kernels (``_chol_*``, ``_affine_minimizer``, ``_wolfe``) are NumPy code on
 preallocated arrays -- the corral as index/weight arrays with a size counter,
 the factor as a ``(cap, cap)`` array whose leading ``s x s`` block is in use --
 so that :func:`factmlp._jit.jit` can compile them with numba; without numba
-(or with ``FACTMLP_NO_JIT=1``) the same functions run interpreted.
+(or with ``FACTMLP_NO_JIT=1``) the same functions run interpreted.  The one
+primitive with two implementations is the triangular solve
+(:func:`_tri_solve`): LAPACK ``dtrtrs`` when interpreted (a Python loop would
+be ~3x slower overall), substitution loops inside compiled kernels
+(:func:`_tri_solve_loops`, registered by :func:`factmlp._jit.compiled_as`).
 """
 
 from __future__ import annotations
 
 import numpy as np
+from scipy.linalg.lapack import dtrtrs
 
-from ._jit import jit
+from ._jit import compiled_as, jit
 from .errors import EmptyInputError, MappingRangeError, ShapeError, format_indices
 
 __all__ = ["wolfe_gram"]
 
 _PIVOT = 1e-12  # a Cholesky pivot below this fraction of its diagonal: treat the corral as affinely dependent
+
+
+def _tri_solve(L: np.ndarray, s: int, b: np.ndarray, trans: bool) -> np.ndarray:
+    """Solve ``L[:s, :s] z = b`` (``trans`` False) or ``L[:s, :s]^T z = b`` (True); ``L`` lower triangular.
+
+    Interpreted: LAPACK ``dtrtrs``; inside compiled kernels: :func:`_tri_solve_loops`.
+    """
+    if s == 0:
+        return np.zeros(0)
+    return dtrtrs(L[:s, :s], b, lower=1, trans=1 if trans else 0)[0]
+
+
+@compiled_as(_tri_solve)
+def _tri_solve_loops(L: np.ndarray, s: int, b: np.ndarray, trans: bool) -> np.ndarray:
+    """:func:`_tri_solve` by substitution (row-wise forward; column-wise back, reading rows of ``L``); ``O(s^2)``."""
+    z = b[:s].copy()
+    if not trans:
+        for i in range(s):
+            acc = z[i]
+            for j in range(i):
+                acc -= L[i, j] * z[j]
+            z[i] = acc / L[i, i]
+    else:
+        for j in range(s - 1, -1, -1):
+            z[j] = z[j] / L[j, j]
+            zj = z[j]
+            for i in range(j):
+                z[i] -= L[j, i] * zj
+    return z
 
 
 @jit
@@ -52,9 +86,9 @@ def _chol_add(L: np.ndarray, s: int, col: np.ndarray, diag: float) -> bool:
     (leaving row ``s`` unusable) when the pivot is not above ``_PIVOT * diag``
     (near affine dependence); ``O(s^2)``.
     """
-    for i in range(s):
-        L[s, i] = (col[i] - np.dot(L[i, :i], L[s, :i])) / L[i, i]
-    piv = diag - np.dot(L[s, :s], L[s, :s])
+    r = _tri_solve(L, s, col, False)
+    L[s, :s] = r
+    piv = diag - np.dot(r, r)
     if not piv > _PIVOT * diag:
         return False
     L[s, s] = np.sqrt(piv)
@@ -105,12 +139,7 @@ def _chol_remove(L: np.ndarray, s: int, k: int) -> None:
 @jit
 def _chol_minimizer(L: np.ndarray, s: int) -> np.ndarray:
     """``mu = M^{-1} 1 / (1^T M^{-1} 1)`` from ``L[:s, :s]``: solve ``L z = 1``, then ``L^T mu = z``."""
-    z = np.ones(s)
-    for i in range(s):
-        z[i] = (z[i] - np.dot(L[i, :i], z[:i])) / L[i, i]
-    for j in range(s - 1, -1, -1):
-        z[j] = z[j] / L[j, j]
-        z[:j] -= z[j] * L[j, :j]
+    z = _tri_solve(L, s, _tri_solve(L, s, np.ones(s), False), True)
     tot = z.sum()
     return z / tot if tot != 0 else z
 

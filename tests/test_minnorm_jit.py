@@ -23,12 +23,19 @@ compiled = pytest.mark.skipif(not _jit.ENABLED, reason="numba not installed or F
 _KERNELS = [name for name in dir(_minnorm) if hasattr(getattr(_minnorm, name), "py_func")]
 
 
-def interpreted(*args, **kwargs):
-    """``wolfe_gram`` with every kernel swapped for its interpreted ``py_func`` (restored afterwards)."""
-    saved = {name: getattr(_minnorm, name) for name in _KERNELS}
+def interpreted(*args, lapack: bool = False, **kwargs):
+    """``wolfe_gram`` with every kernel swapped for its interpreted ``py_func`` (restored afterwards).
+
+    By default the triangular solves run in the loop version too, so this is the compiled source executed by
+    the interpreter; ``lapack=True`` is the interpreted path as it runs without numba (``dtrtrs``).
+    """
+    swap = {name: getattr(_minnorm, name).py_func for name in _KERNELS}
+    if not lapack:
+        swap["_tri_solve"] = _minnorm._tri_solve_loops
+    saved = {name: getattr(_minnorm, name) for name in swap}
     try:
-        for name, fn in saved.items():
-            setattr(_minnorm, name, fn.py_func)
+        for name, fn in swap.items():
+            setattr(_minnorm, name, fn)
         assert not hasattr(_minnorm._wolfe, "py_func")
         return _minnorm.wolfe_gram(*args, **kwargs)
     finally:
@@ -49,26 +56,58 @@ def _points(seed: int, k: int, d: int, kind: str) -> np.ndarray:
     return p / np.linalg.norm(p, axis=1)[:, None]
 
 
+def _gap(p, result) -> float:
+    """KKT gap ``||x||^2 - min_a <p_a, x>`` of ``x = sum lambda_a p_a``, evaluated in R^d (>= 0 up to rounding)."""
+    supp, lam, _ = result
+    x = lam @ p[supp]
+    return max(float(x @ x - np.min(p @ x)), 0.0)
+
+
 def _assert_good(p, result):
-    """Converged, or stopped at the floating-point limit: the KKT gap ``||x||^2 - min_a <p_a, x>`` is tiny.
+    """Weights on the simplex; converged, or stopped at the floating-point limit with a tiny gap.
 
     The gap test is relative (``rel_tol = 1e-13``) while ``lam^T G lam`` carries an absolute rounding error of
     order ``k u max|G|``, so near the origin (``||x||^2`` below ~1e-2 for unit points) the solver may stop
-    unconverged; the gap, evaluated here in R^d, must still be at rounding level (unit points: ``|G| <= 1``).
+    unconverged; the gap must still be at rounding level (unit points: ``|G| <= 1``).
     """
     supp, lam, conv = result
-    x = lam @ p[supp]
-    xx = float(x @ x)
     assert abs(lam.sum() - 1.0) < 1e-12 and np.all(lam > 0)
-    assert conv or xx - float(np.min(p @ x)) <= 1e-12, (conv, xx)
+    assert np.all(np.diff(supp) > 0)
+    assert conv or _gap(p, result) <= 1e-12, conv
 
 
-def _assert_same(a, b):
+def _assert_same(p, a, b, exact: bool):
+    """Both good, and the same answer: ``exact``, the same support, weights within 1e-12, same flag; else the point.
+
+    The compiled kernels and their source run by the interpreter agree to rounding (``exact``).  The LAPACK
+    triangular solves of the interpreted path round differently from the loops; with ties (duplicate points) or
+    near the rounding limit that can pick another, equivalent support.  Then only the points are compared: the
+    nearest point ``x*`` of the hull has ``||x - x*||^2 <= gap(x)`` for every ``x`` in it, so
+    ``||x_a - x_b|| <= sqrt(gap_a) + sqrt(gap_b)``.
+    """
+    _assert_good(p, a)
+    _assert_good(p, b)
     (sa, la, ca), (sb, lb, cb) = a, b
     assert sa.dtype == sb.dtype == np.int64
-    np.testing.assert_array_equal(sa, sb)
-    np.testing.assert_allclose(la, lb, rtol=0, atol=1e-12)
-    assert ca == cb
+    if exact:
+        np.testing.assert_array_equal(sa, sb)
+        np.testing.assert_allclose(la, lb, rtol=0, atol=1e-12)
+        assert ca == cb
+    dist = float(np.linalg.norm(la @ p[sa] - lb @ p[sb]))
+    assert dist <= np.sqrt(_gap(p, a)) + np.sqrt(_gap(p, b)) + 1e-12
+
+
+@pytest.mark.parametrize("trans", [False, True])
+def test_loop_triangular_solve_matches_lapack(trans):
+    # the one primitive with two implementations: dtrtrs (interpreted path), loops (compiled kernels)
+    rng = np.random.default_rng(7)
+    cap, s = 12, 9
+    L = np.tril(rng.standard_normal((cap, cap))) + 4.0 * np.eye(cap)
+    b = rng.standard_normal(s)
+    want = np.linalg.solve(L[:s, :s].T if trans else L[:s, :s], b)
+    for fn in (_minnorm._tri_solve, _minnorm._tri_solve_loops):
+        np.testing.assert_allclose(fn(L, s, b, trans), want, rtol=1e-13, atol=1e-13)
+    assert _minnorm._tri_solve(L, 0, np.zeros(0), trans).shape == (0,)
 
 
 @compiled
@@ -87,8 +126,8 @@ def test_compiled_matches_interpreted(seed, k, d, kind):
     p = _points(seed, k, d, kind)
     g = p @ p.T
     fast = wolfe_gram(g)
-    _assert_same(fast, interpreted(g))
-    _assert_good(p, fast)
+    _assert_same(p, fast, interpreted(g), exact=True)
+    _assert_same(p, fast, interpreted(g, lapack=True), exact=False)
 
 
 @compiled
@@ -99,10 +138,10 @@ def test_compiled_matches_interpreted_warm_start(seed, k, d):
     p = _points(seed, k, d, "generic")
     g = p @ p.T
     sub = np.sort(rng.choice(k, size=int(rng.integers(1, k + 1)), replace=False))
-    s0, lam0, c0 = wolfe_gram(g[np.ix_(sub, sub)])
+    s0, lam0, _ = wolfe_gram(g[np.ix_(sub, sub)])
     fast = wolfe_gram(g, sub[s0], lam0)
-    _assert_same(fast, interpreted(g, sub[s0], lam0))
-    _assert_good(p, fast)
+    _assert_same(p, fast, interpreted(g, sub[s0], lam0), exact=True)
+    _assert_same(p, fast, interpreted(g, sub[s0], lam0, lapack=True), exact=False)
     # restarting from the solution: the same support
     np.testing.assert_array_equal(wolfe_gram(g, fast[0], fast[1])[0], fast[0])
 
@@ -118,19 +157,21 @@ def test_compiled_matches_interpreted_arbitrary_weights(seed, k, d):
     g = p @ p.T
     start = rng.choice(k, size=int(rng.integers(1, min(k, d + 1) + 1)), replace=False)
     weights = rng.random(start.size) * (rng.random(start.size) < 0.8)
-    _assert_same(wolfe_gram(g, start, weights), interpreted(g, start, weights))
+    a, b = wolfe_gram(g, start, weights), interpreted(g, start, weights)
+    np.testing.assert_array_equal(a[0], b[0])
+    np.testing.assert_allclose(a[1], b[1], rtol=0, atol=1e-12)
+    assert a[2] == b[2]
 
 
 @compiled
 def test_single_point_and_origin_in_hull():
     g1 = np.array([[4.0]])
-    _assert_same(wolfe_gram(g1), interpreted(g1))
-    supp, lam, conv = wolfe_gram(g1)
-    assert supp.tolist() == [0] and lam.tolist() == [1.0] and conv
+    for res in (wolfe_gram(g1), interpreted(g1)):
+        assert res[0].tolist() == [0] and res[1].tolist() == [1.0] and res[2]
     p = np.array([[1.0, 0.0], [-1.0, 0.0], [0.0, 1.0]])  # the origin is on the hull's edge
     g = p @ p.T
-    _assert_same(wolfe_gram(g), interpreted(g))
-    assert wolfe_gram(g)[2]
+    _assert_same(p, wolfe_gram(g), interpreted(g), exact=True)
+    _assert_same(p, wolfe_gram(g), interpreted(g, lapack=True), exact=False)
 
 
 def _probe(env_value: str | None) -> dict:
