@@ -43,6 +43,7 @@ from factmlp.provenance import provenance  # noqa: E402
 _DECODE = """
 import json, sys, time
 import numpy as np
+import factmlp
 from factmlp._minnorm import wolfe_gram
 from factmlp.decodability import decodability
 from factmlp.families import make_embeddings
@@ -52,7 +53,7 @@ v = make_embeddings("spherical", n, d, seed)
 t0, c0 = time.perf_counter(), time.process_time()
 res = decodability(v)
 print(json.dumps({"seconds": time.perf_counter() - t0, "cpu_seconds": time.process_time() - c0,
-                  "rho": res.rho, "vertices": int(res.vertex.sum())}))
+                  "rho": res.rho, "vertices": int(res.vertex.sum()), "imported": factmlp.__file__}))
 """
 
 _COMPILE = """
@@ -81,7 +82,9 @@ def _env(path: str, src: str, cache_dir: str | None = None) -> dict:
 
 
 def _child(code: str, args: list[str], env: dict) -> dict:
-    out = subprocess.run([sys.executable, "-c", code, *args], env=env, capture_output=True, text=True, check=True)
+    # cwd = the imported checkout: ``python -c`` puts the working directory first on sys.path
+    cmd = [sys.executable, "-c", code, *args]
+    out = subprocess.run(cmd, env=env, cwd=env["PYTHONPATH"], capture_output=True, text=True, check=True)
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
