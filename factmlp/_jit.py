@@ -18,7 +18,7 @@ from __future__ import annotations
 import inspect
 import os
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 __all__ = ["ENABLED", "jit", "compiled_as"]
 
@@ -32,7 +32,7 @@ def _njit() -> Callable[[F], F] | None:
         import numba
     except ImportError:
         return None
-    return numba.njit(cache=True)
+    return cast("Callable[[F], F]", numba.njit(cache=True))
 
 
 _COMPILE = _njit()
@@ -62,7 +62,7 @@ def compiled_as(py_fn: Callable[..., Any]) -> Callable[[F], F]:
                 return impl
 
             typing.__signature__ = inspect.signature(impl)  # type: ignore[attr-defined]  # numba checks it
-            overload(py_fn, jit_options={"cache": True})(typing)
+            overload(py_fn)(typing)  # compiled into (and cached with) the calling kernel
         return impl
 
     return register

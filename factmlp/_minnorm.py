@@ -359,6 +359,6 @@ def wolfe_gram(
         bad = np.flatnonzero((st < 0) | (st >= k))
         if bad.size:
             raise MappingRangeError(
-                f"warm-start indices outside [0, {k}) at positions {format_indices(bad)}", indices=bad.tolist()
+                f"warm-start indices outside [0, {k}) at positions {format_indices(bad.tolist())}", indices=bad.tolist()
             )
     return _wolfe(g, st, w, float(rel_tol), float(zero_tol), int(max_iter))
