@@ -199,3 +199,19 @@ def test_no_jit_env_selects_the_pure_path():
     has_numba = importlib.util.find_spec("numba") is not None
     assert on["enabled"] is has_numba and on["compiled"] is has_numba
     assert on["support"] == off["support"] and on["converged"]
+
+
+def test_bad_input_is_rejected_before_the_kernel():
+    # compiled code does not bounds-check: the wrapper must refuse out-of-range warm starts
+    from factmlp.errors import EmptyInputError, MappingRangeError, ShapeError
+
+    g = np.eye(3)
+    with pytest.raises(MappingRangeError) as err:
+        wolfe_gram(g, np.array([0, 3, -1]), np.ones(3))
+    assert err.value.indices == [1, 2]
+    with pytest.raises(ShapeError):
+        wolfe_gram(g, np.array([0, 1]), np.ones(3))
+    with pytest.raises(ShapeError):
+        wolfe_gram(np.ones((2, 3)))
+    with pytest.raises(EmptyInputError):
+        wolfe_gram(np.zeros((0, 0)))
