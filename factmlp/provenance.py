@@ -28,6 +28,7 @@ _PACKAGES = (
     "cupy",
     "dask",
     "threadpoolctl",
+    "numba",  # factmlp._jit compiles the min-norm solver when it is installed
 )
 #: environment variables that set BLAS / OpenMP thread counts
 _THREAD_VARS = (
