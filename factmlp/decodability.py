@@ -241,77 +241,98 @@ def _explicit_pair_scores(v: np.ndarray, jrows: np.ndarray, lcols: np.ndarray, u
     return out
 
 
+_BLOCK_ENTRIES = 1 << 20  # (B, N) entries per batched check: 8 MiB per float64 block (measured: 1 << 18..22)
 _TINY = 2.0**-1000  # absolute allowance for underflow in a length-d dot product (d 2**-1074 <= 2**-1000)
 
 
-def _gram_lower_scores(xp, vx, sq, js: np.ndarray, ux):
-    """Rigorous lower bounds ``s[b, l] <= <w_l, u_b>`` through the Gram trick (``xp`` arrays, (B, N)).
+def _num_d2(xp, vx, sq, js: np.ndarray, ux):
+    """Gram-trick ``num[b, l] = <v_j, u_b> - <v_l, u_b>`` and ``d2[b, l] = ||v_j||^2 + ||v_l||^2 - 2 <v_j, v_l>``.
 
-    With ``a_l >= ||v_l||`` and ``U >= ||u_b||`` (computed upper bounds), the
-    computed numerator ``fl(<v_j,u> - <v_l,u>)`` is within
-    ``E_num = gamma_{d+2} (a_j + a_l) U + 4 t`` of the true one and the computed
-    ``fl(||v_j||^2 + ||v_l||^2 - 2 <v_j, v_l>)`` within
-    ``E_d2 = gamma_{d+3} (a_j + a_l)^2 + 8 t`` of ``||v_j - v_l||^2``
-    (standard model, any summation order, ``t = 2**-1000`` for underflow).
-    Then ``<w_l, u> >= n_lo / den_hi`` when ``n_lo >= 0`` and
-    ``>= n_lo / den_lo`` otherwise, with ``n_lo`` the numerator's lower end and
-    ``den_lo, den_hi`` the square roots of ``fl(d2) -/+ E_d2``; where
-    ``den_lo = 0`` and ``n_lo < 0`` nothing is known (``-inf``).  Each
-    computed bound is pushed outward by a few ulps for its own rounding.
-    Column ``l = j`` (excluded from the minimum) is ``+inf``.
+    ``xp`` arrays of shape (B, N), ``j = js[b]``; computed in place (two
+    products, four elementwise passes).
     """
-    n, d = vx.shape
     jx = xp.asarray(js)
     vj = vx[jx]
+    num = ux @ vx.T
+    xp.subtract(xp.sum(vj * ux, axis=1)[:, None], num, out=num)
+    d2 = vj @ vx.T
+    d2 *= -2.0
+    d2 += sq[None, :]
+    d2 += sq[jx][:, None]
+    return num, d2
+
+
+def _gram_clears(xp, vx, sq, js: np.ndarray, ux, thr: np.ndarray) -> np.ndarray:
+    """Host bool (B, N): True where ``<w_l, u_b> >= thr[b]`` is proved through the Gram trick (``thr[b] > 0``).
+
+    With ``A >= max_l ||v_l||``, ``a_j >= ||v_j||`` and ``U_b >= ||u_b||``
+    (computed upper bounds), the computed numerator ``num`` is within
+    ``E_num = gamma_{d+2} (a_j + A) U_b + 4 t`` of ``<v_j - v_l, u_b>`` and the
+    computed ``d2`` within ``E_d2 = gamma_{d+3} (a_j + A)^2 + 8 t`` of
+    ``||v_j - v_l||^2`` (standard model, any summation order, ``t = 2**-1000``
+    for underflow).  So ``n = fl(num - E_num) >= 0`` and
+    ``n^2 >= thr^2 (d2 + E_d2) (1 + 16 u)`` prove ``<w_l, u_b> >= thr`` (the
+    factor covers the roundings of the test itself).  Column ``l = j`` and
+    duplicates of ``v_j`` never clear (their ``d2`` is about 0 and ``n < 0``).
+    """
+    d = vx.shape[1]
+    jx = xp.asarray(js)
     a = xp.sqrt(sq + _TINY) * (1 + _gamma(d + 4))
+    aj_max = a[jx] + xp.max(a)
     unorm = xp.sqrt(xp.sum(ux * ux, axis=1) + _TINY) * (1 + _gamma(d + 4))
-    num = xp.sum(vj * ux, axis=1)[:, None] - ux @ vx.T
-    d2 = sq[jx][:, None] + sq[None, :] - 2.0 * (vj @ vx.T)
-    asum = a[jx][:, None] + a[None, :]
-    e_num = (_gamma(d + 2) * asum * unorm[:, None] + 4 * _TINY) * (1 + 8 * _EPS)
-    e_d2 = (_gamma(d + 3) * asum * asum + 8 * _TINY) * (1 + 8 * _EPS)
-    n_lo = num - e_num
-    n_lo = n_lo - 2 * _EPS * xp.abs(n_lo)
-    den_hi = xp.sqrt(xp.maximum(d2 + e_d2, 0.0)) * (1 + 4 * _EPS)
-    den_lo = xp.sqrt(xp.maximum(d2 - e_d2, 0.0)) * (1 - 4 * _EPS)
-    pos = n_lo / den_hi * (1 - 2 * _EPS)
-    neg = xp.where(den_lo > 0, n_lo / xp.where(den_lo > 0, den_lo, 1.0) * (1 + 2 * _EPS), -xp.inf)
-    s = to_numpy(xp.where(n_lo >= 0, pos, neg))
-    s[np.arange(len(js)), js] = np.inf
-    return s
+    e_num = (_gamma(d + 2) * aj_max * unorm + 4 * _TINY) * (1 + 8 * _EPS)
+    e_d2 = (_gamma(d + 3) * aj_max * aj_max + 8 * _TINY) * (1 + 8 * _EPS)
+    t2 = xp.asarray(thr) ** 2 * (1 + 16 * _EPS)
+    num, d2 = _num_d2(xp, vx, sq, js, ux)
+    num -= e_num[:, None]
+    d2 += e_d2[:, None]
+    d2 *= t2[:, None]
+    ok = num >= 0
+    num *= num
+    ok &= num >= d2
+    return to_numpy(ok)
 
 
 def _certified_scores(xp, vx, v: np.ndarray, sq, js: np.ndarray, u: np.ndarray, thr: np.ndarray) -> np.ndarray:
-    """Scores ``q[b, l]`` for the certificate of ``j = js[b]`` with direction ``u[b]`` (host, (B, N)).
+    """Lower bounds ``q[b, l]`` for the certificate of ``j = js[b]`` with direction ``u[b]`` (host, (B, N)).
 
-    ``q[b, l]`` is the explicit-difference score (:func:`_explicit_pair_scores`)
-    wherever the Gram lower bound (:func:`_gram_lower_scores`) is below
-    ``thr[b]``, and that rigorous lower bound elsewhere.  Hence
-    ``min_l q[b, l] - allowance`` (:func:`_lower_bound`) is a rigorous lower
-    bound on ``min_l <w_l, u_b>`` either way, and, with ``thr[b] = ||x_b||``
-    (the solver's value, never below the true minimum score), it equals the
-    bound from explicit differences everywhere; every ``l`` with
-    ``q[b, l] < thr[b]`` carries its explicit score.  Cost: one ``(B, N)``
-    Gram product plus ``O(d)`` per recomputed pair.
+    Where :func:`_gram_clears` proves ``<w_l, u_b> >= thr[b]``, ``q[b, l] =
+    thr[b]`` (a rigorous lower bound); everywhere else ``q[b, l]`` is the
+    explicit-difference score (:func:`_explicit_pair_scores`, within the
+    allowance of :func:`_lower_bound`).  Hence ``min_l q[b, l] - allowance``
+    is a rigorous lower bound on ``min_l <w_l, u_b>``, and with ``thr[b] =
+    ||x_b||`` (the solver's value, never below the true minimum score) it is
+    the bound from explicit differences over all pairs.  A row with
+    ``thr[b] <= 0`` (the origin in the hull: no bound wanted) is ``-inf``.
+    Cost: two ``(B, N)`` products plus ``O(d)`` per explicit pair.
     """
-    q = _gram_lower_scores(xp, vx, sq, js, xp.asarray(u))
-    rb, rn = np.nonzero(q < thr[:, None])
-    if rb.size:
-        q[rb, rn] = _explicit_pair_scores(v, js[rb], rn, u[rb])
+    q = np.full((len(js), v.shape[0]), -np.inf)
+    rows = np.flatnonzero(thr > 0)
+    if rows.size:
+        clear = _gram_clears(xp, vx, sq, js[rows], xp.asarray(u[rows]), thr[rows])
+        q[rows] = thr[rows][:, None]
+        rb, rn = np.nonzero(~clear)
+        if rb.size:
+            q[rows[rb], rn] = _explicit_pair_scores(v, js[rows[rb]], rn, u[rows[rb]])
     return q
 
 
-def _approx_scores(xp, vx, sq, js: np.ndarray, ux) -> np.ndarray:
-    """``<w_l, u_b>`` through the Gram trick (fast, not rigorous; host (B, N), column ``j`` +inf)."""
-    jx = xp.asarray(js)
-    vj = vx[jx]
-    num = xp.sum(vj * ux, axis=1)[:, None] - ux @ vx.T
-    d2 = sq[jx][:, None] + sq[None, :] - 2.0 * (vj @ vx.T)
-    den = xp.sqrt(xp.maximum(d2, 0.0))
-    q = xp.where(den > 0, num / xp.where(den > 0, den, 1.0), xp.inf)
-    q = to_numpy(q)
-    q[np.arange(len(js)), js] = np.inf
-    return q
+def _approx_violators(xp, vx, sq, js: np.ndarray, ux, thr: np.ndarray):
+    """Pairs with ``<w_l, u_b> < thr[b]`` by the Gram trick (fast, not rigorous; ``l = j`` excluded).
+
+    Returns host ``(rows, cols, scores)``: ``num < 0`` or ``num^2 < thr^2 d2``
+    (:func:`_num_d2`), with the approximate score ``num / sqrt(d2)`` of each.
+    """
+    num, d2 = _num_d2(xp, vx, sq, js, ux)
+    t2 = xp.asarray(thr) ** 2
+    bad = num < 0
+    bad |= num * num < d2 * t2[:, None]
+    bad[xp.arange(len(js)), xp.asarray(js)] = False
+    rb, rn = (to_numpy(x) for x in xp.nonzero(bad))
+    nb, db = to_numpy(num[bad]), to_numpy(d2[bad])
+    with np.errstate(divide="ignore", invalid="ignore"):
+        q = np.where(db > 0, nb / np.sqrt(np.maximum(db, 0.0)), -np.inf)
+    return rb, rn, q
 
 
 class _State:
@@ -430,7 +451,7 @@ def decodability(values: Any, indices: Any = None, *, tol: float = 1e-9, backend
         k0 = min(n - 1, max(32, (d + 1) // 4))
         n_add = max(d + 1, 16)
         states: dict[int, _State] = {}
-        block = max(1, (1 << 22) // n)
+        block = max(1, _BLOCK_ENTRIES // n)
         for s in range(0, active.size, block):
             js = active[s : s + block]
             jx = xp.asarray(js)
@@ -453,18 +474,18 @@ def decodability(values: Any, indices: Any = None, *, tol: float = 1e-9, backend
                     _solve(v, int(j), states[int(j)])
                 chk = np.array([j for j in open_js if states[int(j)].nx > _ZERO_NORM], dtype=np.int64)
                 nxt = []
-                cb = max(1, (1 << 22) // n)
+                cb = max(1, _BLOCK_ENTRIES // n)
                 for s in range(0, chk.size, cb):
                     js = chk[s : s + cb]
                     u = np.stack([states[int(j)].x / states[int(j)].nx for j in js])
-                    q = _approx_scores(xp, vx, sq, js, xp.asarray(u))
+                    thr = np.array([states[int(j)].nx * (1 - tol / 4) for j in js])
+                    rb, rn, qv = _approx_violators(xp, vx, sq, js, xp.asarray(u), thr)
+                    starts = np.searchsorted(rb, np.arange(len(js) + 1))
                     for b, j in enumerate(js):
-                        st = states[int(j)]
-                        thr = st.nx * (1 - tol / 4)
-                        bad = np.flatnonzero(q[b] < thr)
-                        if bad.size:
-                            bad = bad[np.argsort(q[b, bad])[:n_add]]
-                            if _add_candidates(st, bad):
+                        lo, hi = starts[b], starts[b + 1]
+                        if hi > lo:
+                            bad = rn[lo:hi][np.argsort(qv[lo:hi], kind="stable")[:n_add]]
+                            if _add_candidates(states[int(j)], bad):
                                 nxt.append(int(j))
                 open_js = np.array(nxt, dtype=np.int64)
                 if open_js.size == 0:
@@ -472,15 +493,16 @@ def decodability(values: Any, indices: Any = None, *, tol: float = 1e-9, backend
             # rigorous certificate for every active value not yet final
             todo = np.array([j for j in active if not states[int(j)].done], dtype=np.int64)
             reopen = []
-            for s in range(0, todo.size, 256):
-                js = todo[s : s + 256]
+            cert_rows = max(1, _BLOCK_ENTRIES // n)
+            for s in range(0, todo.size, cert_rows):
+                js = todo[s : s + cert_rows]
                 u = np.zeros((len(js), d))
                 for b, j in enumerate(js):
                     st = states[int(j)]
                     if st.nx > _ZERO_NORM:
                         u[b] = st.x / st.nx
-                thr = np.array([states[int(j)].nx if states[int(j)].nx > _ZERO_NORM else -np.inf for j in js])
-                q = _certified_scores(xp, vx, v, sq, js, u, thr)
+                below = np.array([states[int(j)].nx if states[int(j)].nx > _ZERO_NORM else -np.inf for j in js])
+                q = _certified_scores(xp, vx, v, sq, js, u, below)
                 for b, j in enumerate(js):
                     j = int(j)
                     st = states[j]

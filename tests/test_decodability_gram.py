@@ -1,11 +1,12 @@
 """The Gram-trick lower bounds of the rho certificate are rigorous (exact rational oracle).
 
-``_gram_lower_scores`` replaces explicit differences for every pair whose
-bound clears the solver's value; a bound above the true score there would let
-the certificate call a non-vertex a vertex.  The oracle compares each bound
-with the true ``<v_j - v_l, u> / ||v_j - v_l||`` in exact rational arithmetic
-on inputs built for cancellation (near-duplicate clusters, mixed scales), and
-the mutant without allowances must be caught on the same inputs.
+``_gram_clears`` replaces explicit differences for every pair it proves to
+score at least the solver's value; a wrong proof would let the certificate
+call a non-vertex a vertex.  The oracle checks each proof against the true
+``<v_j - v_l, u> / ||v_j - v_l||`` in exact rational arithmetic on inputs
+built for cancellation (near-duplicate clusters, mixed scales) and at
+thresholds set to computed scores (the borderline), and the mutant without
+allowances must be caught on the same inputs.
 """
 
 from __future__ import annotations
@@ -30,83 +31,92 @@ def _inputs(seed: int) -> list[np.ndarray]:
     return [clusters, scales, near_line, rng.standard_normal((50, 7))]
 
 
-def _violations(v: np.ndarray, seed: int) -> tuple[int, int]:
-    """(bounds above the true score, pairs checked) for random directions u."""
+def _check(v: np.ndarray, seed: int) -> tuple[int, int, int]:
+    """(wrong proofs, proofs, pairs) for random directions u, thresholds at a computed score of each row."""
     v, _ = unit_scale(v)
     rng = np.random.default_rng(seed)
-    n, _d = v.shape
+    n, d = v.shape
     js = np.arange(n)
-    u = rng.standard_normal((n, v.shape[1]))
+    u = rng.standard_normal((n, d))
     u /= np.linalg.norm(u, axis=1, keepdims=True)
     sq = np.sum(v * v, axis=1)
-    s = dec._gram_lower_scores(np, v, sq, js, u)
-    bad = checked = 0
+    num, d2 = dec._num_d2(np, v, sq, js, u)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        approx = num / np.sqrt(np.maximum(d2, 0.0))
+    thr = np.empty(n)
+    for b in range(n):
+        pos = approx[b][np.isfinite(approx[b]) & (approx[b] > 0) & (np.arange(n) != b)]
+        thr[b] = np.median(pos) if pos.size else 0.5
+    clear = dec._gram_clears(np, v, sq, js, u, thr)
+    wrong = proofs = pairs = 0
     fv = [[Fraction(x) for x in row] for row in v.tolist()]
     for b in range(n):
         fu = [Fraction(x) for x in u[b].tolist()]
+        ft = Fraction(thr[b])
         for lc in range(n):
             diff = [p - q for p, q in zip(fv[b], fv[lc], strict=True)]
-            d2 = sum(x * x for x in diff)
-            if d2 == 0:
+            d2x = sum(x * x for x in diff)
+            if d2x == 0:  # l = j (excluded from the minimum): must never be proved
+                wrong += bool(clear[b, lc])
                 continue
-            checked += 1
-            lo = s[b, lc]
-            if lo == -np.inf or np.isnan(lo):
+            pairs += 1
+            if not clear[b, lc]:
                 continue
-            if lo == np.inf:  # a true score is finite
-                bad += 1
-                continue
-            num = sum(x * y for x, y in zip(diff, fu, strict=True))
-            fl = Fraction(lo)
-            # is lo <= num / sqrt(d2) ?
-            if num >= 0:
-                ok = fl <= 0 or fl * fl * d2 <= num * num
-            else:
-                ok = fl < 0 and fl * fl * d2 >= num * num
-            bad += not ok
-    return bad, checked
+            proofs += 1
+            num_x = sum(x * y for x, y in zip(diff, fu, strict=True))
+            # proof claims num / sqrt(d2) >= thr > 0
+            wrong += not (num_x > 0 and num_x * num_x >= ft * ft * d2x)
+    return wrong, proofs, pairs
 
 
 @pytest.mark.parametrize("seed", [0, 1])
-def test_gram_lower_bounds_never_exceed_true_scores(seed):
+def test_gram_proofs_are_never_wrong(seed):
     for v in _inputs(seed):
-        bad, checked = _violations(v, seed)
-        assert checked > 0
-        assert bad == 0, f"{bad} of {checked} Gram bounds above the true score"
+        wrong, proofs, pairs = _check(v, seed)
+        assert proofs > 0 and pairs > proofs  # the test has content on both sides
+        assert wrong == 0, f"{wrong} of {proofs} Gram proofs wrong"
 
 
-def test_gram_bounds_are_tight_for_separated_values():
-    """Away from cancellation the bound is within about 1e-12 of the plain score (not vacuous)."""
+def test_gram_proofs_clear_separated_values():
+    """Away from cancellation every pair scoring 1e-9 above the threshold is proved (the test is not vacuous)."""
     rng = np.random.default_rng(3)
     v, _ = unit_scale(rng.standard_normal((200, 16)))
     u = rng.standard_normal((200, 16))
     u /= np.linalg.norm(u, axis=1, keepdims=True)
     js = np.arange(200)
-    s = dec._gram_lower_scores(np, v, np.sum(v * v, axis=1), js, u)
-    plain = dec._approx_scores(np, v, np.sum(v * v, axis=1), js, u)
+    sq = np.sum(v * v, axis=1)
+    num, d2 = dec._num_d2(np, v, sq, js, u)
+    thr = np.full(200, 0.2)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        approx = num / np.sqrt(d2)
+    clear = dec._gram_clears(np, v, sq, js, u, thr)
     off = ~np.eye(200, dtype=bool)
-    assert np.all(s[off] <= plain[off])
-    assert np.max(plain[off] - s[off]) < 1e-12
+    assert np.all(clear[off & (approx > 0.2 + 1e-9)])
+    assert not np.any(clear[approx < 0.2])
 
 
 def test_mutant_without_allowances_is_caught(monkeypatch):
-    """Dropping the rounding allowances (gamma and the ulp factors) gives bounds above the truth."""
+    """Dropping the rounding allowances (gamma and the ulp factors) proves false scores."""
     monkeypatch.setattr(dec, "_gamma", lambda n: 0.0)
     monkeypatch.setattr(dec, "_EPS", 0.0)
-    with np.errstate(divide="ignore", invalid="ignore"):  # the mutant may divide by a zero denominator
-        total = sum(_violations(v, 0)[0] for v in _inputs(0))
+    total = sum(_check(v, 0)[0] for v in _inputs(0))
     assert total > 0
 
 
-def test_certified_scores_explicit_below_threshold():
-    """Below ``thr`` every score is the explicit-difference one; the certificate matches explicit differences."""
+def test_certified_scores_explicit_where_not_proved():
+    """Entries not proved by the Gram test carry explicit scores, proved ones the threshold."""
     rng = np.random.default_rng(4)
     v, _ = unit_scale(np.repeat(rng.standard_normal((10, 6)), 5, axis=0) + 1e-10 * rng.standard_normal((50, 6)))
     js = np.arange(50)
     u = rng.standard_normal((50, 6))
     thr = np.full(50, 0.3)
-    q = dec._certified_scores(np, v, v, np.sum(v * v, axis=1), js, u, thr)
-    rb, rn = np.nonzero(q < thr[:, None])
-    explicit = dec._explicit_pair_scores(v, js[rb], rn, u[rb])
-    assert np.array_equal(q[rb, rn], explicit)
+    thr[7] = -np.inf
+    sq = np.sum(v * v, axis=1)
+    q = dec._certified_scores(np, v, v, sq, js, u, thr)
+    assert np.all(q[7] == -np.inf)
+    rows = np.flatnonzero(thr > 0)
+    clear = dec._gram_clears(np, v, sq, js[rows], u[rows], thr[rows])
+    rb, rn = np.nonzero(~clear)
     assert rb.size > 0
+    assert np.array_equal(q[rows[rb], rn], dec._explicit_pair_scores(v, js[rows[rb]], rn, u[rows[rb]]))
+    assert np.all(q[rows][clear] == 0.3)
