@@ -401,7 +401,9 @@ def _lower_bound(qmin: float, d: int, unorm: float) -> float:
     return max(0.0, val * (1 - 4 * _EPS))
 
 
-def decodability(values: Any, indices: Any = None, *, tol: float = 1e-9, backend: str = "numpy") -> DecodabilityResult:
+def decodability(
+    values: Any, indices: Any = None, *, tol: float = 1e-9, backend: str = "numpy", workers: int = 1
+) -> DecodabilityResult:
     """Exact decodability ``rho_j`` of the requested values, with certificates.
 
     Parameters
@@ -412,6 +414,9 @@ def decodability(values: Any, indices: Any = None, *, tol: float = 1e-9, backend
         (met for every certified vertex unless ``rho_j`` is so small that the
         float64 rounding allowance, about ``(d+6) 2^-52``, exceeds it).
     backend : array namespace of the batched checks (``"numpy"``, ``"cupy"``, ``"auto"``).
+    workers : processes to split ``J`` over (``rho_j`` is independent per value; each
+        process solves a contiguous share of ``J`` against all N values and the
+        results are merged).  1 (default) runs in this process.
 
     Returns
     -------
@@ -427,6 +432,10 @@ def decodability(values: Any, indices: Any = None, *, tol: float = 1e-9, backend
     tol = float(tol)
     n, d = v.shape
     idx = _check_indices(indices, n)
+    if isinstance(workers, (bool, np.bool_)) or not isinstance(workers, (int, np.integer)) or int(workers) < 1:
+        raise InvalidInputError(f"workers must be an integer >= 1, got {workers!r}")
+    if int(workers) > 1 and idx.size > 1:
+        return _decodability_split(v, idx, tol, backend, min(int(workers), idx.size))
     xp = namespace(backend)
 
     dup = find_duplicates(v)
@@ -551,6 +560,55 @@ def decodability(values: Any, indices: Any = None, *, tol: float = 1e-9, backend
         support=tuple(support),
         weights=tuple(weights),
     )
+
+
+def _decodability_split(v: np.ndarray, idx: np.ndarray, tol: float, backend: str, workers: int) -> DecodabilityResult:
+    """:func:`decodability` of ``J = idx`` split into ``workers`` contiguous shares, one process each.
+
+    Processes are forked where the platform can (so a script needs no
+    ``if __name__ == "__main__"`` guard), spawned elsewhere.
+
+    Every share is solved against all N values, so each ``rho_j`` and its
+    certificate are those of a single-process run on that share; the per-value
+    arrays are merged and ``rho = min_{j in J} rho_j`` (0.0 unless every
+    requested value is a certified vertex).
+    """
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    shares = np.array_split(idx, workers)
+    method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
+    with ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context(method)) as pool:
+        parts = list(pool.map(_share, [(v, sh, tol, backend) for sh in shares]))
+    first = parts[0]
+    rho_pv, lower, upper = first.rho_per_value.copy(), first.lower.copy(), first.upper.copy()
+    dirs, vertex = first.directions.copy(), first.vertex.copy()
+    support, weights = list(first.support), list(first.weights)
+    for sh, part in zip(shares[1:], parts[1:], strict=True):
+        for arr, src in ((rho_pv, part.rho_per_value), (lower, part.lower), (upper, part.upper), (vertex, part.vertex)):
+            arr[sh] = src[sh]
+        dirs[sh] = part.directions[sh]
+        for j in sh:
+            support[j], weights[j] = part.support[j], part.weights[j]
+    rho_val = float(np.min(rho_pv[idx])) if np.all(vertex[idx]) else 0.0
+    return DecodabilityResult(
+        rho=rho_val,
+        rho_per_value=rho_pv,
+        lower=lower,
+        upper=upper,
+        directions=dirs,
+        vertex=vertex,
+        duplicate_of=first.duplicate_of,
+        indices=idx,
+        tol=tol,
+        support=tuple(support),
+        weights=tuple(weights),
+    )
+
+
+def _share(args: tuple) -> DecodabilityResult:
+    v, share, tol, backend = args
+    return decodability(v, share, tol=tol, backend=backend)
 
 
 def rho(values: Any, indices: Any = None, *, tol: float = 1e-9) -> float:

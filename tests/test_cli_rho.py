@@ -73,3 +73,13 @@ def test_bad_input_exit_2(tmp_path):
     good = tmp_path / "fs.npz"
     make_factset("spherical", 4, 10, 10, seed=0).save(good)
     assert _run(good, "--tol", "2").exit_code == 2
+
+
+def test_workers_same_answer(tmp_path):
+    fs = make_factset("spherical", 6, 40, 30, seed=2)
+    path = tmp_path / "fs.npz"
+    fs.save(path)
+    one, two = _run(path, "--json"), _run(path, "--json", "--workers", "2")
+    assert one.exit_code == two.exit_code == 0, two.output
+    assert json.loads(two.output)["rho"] == pytest.approx(json.loads(one.output)["rho"], rel=1e-12)
+    assert _run(path, "--workers", "0").exit_code == 2

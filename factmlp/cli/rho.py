@@ -18,9 +18,16 @@ from ._common import EXIT_NEGATIVE, EXIT_OK, dumps, handle_errors, json_option
     show_default=True,
     help="Relative width of the certified bracket of each rho_j.",
 )
+@click.option(
+    "--workers",
+    type=click.IntRange(min=1),
+    default=1,
+    show_default=True,
+    help="Processes to split the values over (rho_j is independent per value).",
+)
 @json_option
 @handle_errors
-def command(factset, tol, as_json):
+def command(factset, tol, workers, as_json):
     """Compute rho(V) over the used values of FACTSET (.npz) with certificates.
 
     rho_j = max_{||u||<=1} min_{l != j} <v_j - v_l, u>/||v_j - v_l||.  Exit 0 when
@@ -34,7 +41,7 @@ def command(factset, tol, as_json):
 
     fs = FactSet.load(factset)
     used = fs.used_values
-    res = decodability(fs.values, used, tol=tol)
+    res = decodability(fs.values, used, tol=tol, workers=workers)
     problems = infeasibility_problems(res)
     feasible = not problems
     per_value = [None if np.isnan(r) else float(r) for r in res.rho_per_value]
