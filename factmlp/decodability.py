@@ -546,6 +546,11 @@ def decodability(
             if open_js.size == 0:
                 break
 
+    return _result(rho_pv, lower, upper, dirs, vertex, dup, idx, tol, support, weights)
+
+
+def _result(rho_pv, lower, upper, dirs, vertex, dup, idx, tol, support, weights) -> DecodabilityResult:
+    """The result from per-value arrays: ``rho = min_{j in J} rho_j``, 0.0 unless every ``j`` is a certified vertex."""
     rho_val = float(np.min(rho_pv[idx])) if np.all(vertex[idx]) else 0.0
     return DecodabilityResult(
         rho=rho_val,
@@ -590,20 +595,7 @@ def _decodability_split(v: np.ndarray, idx: np.ndarray, tol: float, backend: str
         dirs[sh] = part.directions[sh]
         for j in sh:
             support[j], weights[j] = part.support[j], part.weights[j]
-    rho_val = float(np.min(rho_pv[idx])) if np.all(vertex[idx]) else 0.0
-    return DecodabilityResult(
-        rho=rho_val,
-        rho_per_value=rho_pv,
-        lower=lower,
-        upper=upper,
-        directions=dirs,
-        vertex=vertex,
-        duplicate_of=first.duplicate_of,
-        indices=idx,
-        tol=tol,
-        support=tuple(support),
-        weights=tuple(weights),
-    )
+    return _result(rho_pv, lower, upper, dirs, vertex, first.duplicate_of, idx, tol, support, weights)
 
 
 def _share(args: tuple) -> DecodabilityResult:
