@@ -53,10 +53,11 @@ def test_same_seed_same_weights_different_seed_different():
     assert a.mlp.gate_proj.tobytes() != c.mlp.gate_proj.tobytes()
 
 
+@pytest.mark.parametrize("hidden", [5, 9])  # h <= d: scores through V D; h > d: through V
 @pytest.mark.parametrize("blocks", [("down",), ("up",), ("gate", "up", "down")])
-def test_loss_gradient_matches_finite_differences(blocks):
+def test_loss_gradient_matches_finite_differences(blocks, hidden):
     fs = make_factset("spherical", d=6, facts=20, values=10, seed=0)
-    W = init_weights(fs, 5, np.random.default_rng(0))
+    W = init_weights(fs, hidden, np.random.default_rng(0))
     prob = MarginProblem(fs, "silu", active=4)
     prob.refresh(W["gate"], W["up"], W["down"])
     _, grads = prob.loss_grad(W["gate"], W["up"], W["down"], blocks)
@@ -71,6 +72,30 @@ def test_loss_gradient_matches_finite_differences(blocks):
             - prob.loss_grad(lo["gate"], lo["up"], lo["down"], ())[0]
         ) / (2 * eps)
         assert num == pytest.approx(float(np.sum(grads[b] * E)), rel=1e-5, abs=1e-8)
+
+
+@pytest.mark.parametrize("hidden", [5, 9])
+@pytest.mark.parametrize("blocks", [("down",), ("up",), ("gate", "up", "down")])
+def test_loss_matches_direct_margins_and_cache_is_safe(blocks, hidden):
+    """L equals sum max(0, 1 - <o_i, v_f(i) - v_j>)^2 over the active sets, with or without the block cache."""
+    fs = make_factset("gaussian", d=6, facts=30, values=12, seed=3)
+    rng = np.random.default_rng(4)
+    W = init_weights(fs, hidden, rng)
+    prob = MarginProblem(fs, "silu", active=5)
+    prob.refresh(W["gate"], W["up"], W["down"])
+
+    def direct(w):
+        out = prob.outputs(w["gate"], w["up"], w["down"])
+        diff = fs.values[fs.mapping][:, None, :] - fs.values[prob.idx]
+        m = np.einsum("fkd,fd->fk", diff, out)
+        return float(np.sum((np.maximum(1.0 - m, 0.0) * prob.mask) ** 2))
+
+    cache: dict = {}
+    for _ in range(3):  # moving blocks change between calls; the fixed ones come from the cache
+        W = dict(W, **{b: W[b] + 0.3 * rng.standard_normal(W[b].shape) for b in blocks})
+        loss, _ = prob.loss_grad(W["gate"], W["up"], W["down"], blocks, cache)
+        assert loss == pytest.approx(direct(W), rel=1e-12, abs=1e-12)
+        assert loss > 0
 
 
 def test_blocks_are_convex_along_a_segment():

@@ -47,6 +47,7 @@ from typing import Any
 
 import numpy as np
 import scipy.optimize
+import scipy.sparse
 
 from ..errors import ConvergenceError, InvalidInputError, format_indices
 from ..factset import FactSet
@@ -144,6 +145,13 @@ class MarginProblem:
     under the current weights; ``loss_grad`` evaluates ``L`` and its gradient
     with respect to the blocks named in ``blocks`` (a tuple of ``"gate"``,
     ``"up"``, ``"down"``), the others held fixed.
+
+    Scores are taken in the smaller of the two spaces: with ``h <= d``,
+    ``<o_i, v_j> = <z_i, w_j>`` for ``W = V D`` (N x h), so a margin costs
+    ``O(h)``, not ``O(d)``; otherwise ``<o_i, v_j>`` directly.  Either way
+    ``m_ij = <x_i, y_f(i) - y_j>`` for a pair ``(X, Y)`` = ``(Z, V D)`` or
+    ``(Z D^T, V)``; only the active entries are gathered, never an
+    ``(F, k, d)`` tensor of differences.
     """
 
     def __init__(self, factset: FactSet, activation: str, active: int, gamma: float = GAMMA) -> None:
@@ -154,17 +162,23 @@ class MarginProblem:
         self.dact = activation_grad(activation)
         self.c = min(int(active), self.V.shape[0] - 1)
         self.gamma = float(gamma)
-        self.Vf = self.V[self.f]
         F, d = self.K.shape
-        # active columns per fact: the (F, cap, d) differences stay within ACTIVE_BYTES
+        # active columns per fact: an (F, cap, d) gather stays within ACTIVE_BYTES
         self.cap = max(self.c, min(self.V.shape[0] - 1, CAP_FACTOR * self.c, ACTIVE_BYTES // (8 * F * d)))
         self.idx: np.ndarray | None = None  # (F, k): competitor indices j in A_i
         self.mask: np.ndarray | None = None  # (F, k): False for repeated entries
-        self.diff: np.ndarray | None = None  # (F, k, d): v_f(i) - v_j for j in A_i
+        self._C: scipy.sparse.csr_matrix | None = None
+        self._C_for: np.ndarray | None = None  # the idx array self._C was built for
 
     def outputs(self, G: np.ndarray, U: np.ndarray, D: np.ndarray) -> np.ndarray:
         """``O = (act(K G^T) o (K U^T)) D^T`` (F x d)."""
         return (self.act(self.K @ G.T) * (self.K @ U.T)) @ D.T
+
+    def _pair(self, Z: np.ndarray, D: np.ndarray) -> tuple[np.ndarray, np.ndarray, bool]:
+        """``(X, Y, projected)``: ``(Z, V D, True)`` when ``h <= d``, else ``(Z D^T, V, False)``."""
+        if D.shape[1] <= D.shape[0]:
+            return Z, self.V @ D, True
+        return Z @ D.T, self.V, False
 
     def refresh(self, G: np.ndarray, U: np.ndarray, D: np.ndarray) -> tuple[np.ndarray, int]:
         """Add, per fact, the ``active`` competitors with the smallest margins to the active sets.
@@ -175,8 +189,8 @@ class MarginProblem:
         Returns the float64 margins ``min_{j != f(i)} m_ij`` over all N
         values (F,) and the number of violated (``m_ij < gamma``) pairs added.
         """
-        out = self.outputs(G, U, D)
-        F, N = out.shape[0], self.V.shape[0]
+        X, Y, _ = self._pair(self.act(self.K @ G.T) * (self.K @ U.T), D)
+        F, N = X.shape[0], self.V.shape[0]
         restart = self.idx is None or self.idx.shape[1] + self.c > self.cap
         take = min(self.cap, N - 1) if restart and self.idx is not None else self.c
         chunk = max(1, SCORE_CHUNK // max(N, 1))
@@ -185,7 +199,7 @@ class MarginProblem:
         margins = np.empty(F)
         for lo in range(0, F, chunk):
             hi = min(F, lo + chunk)
-            s = out[lo:hi] @ self.V.T
+            s = X[lo:hi] @ Y.T
             rows = np.arange(hi - lo)
             own = s[rows, self.f[lo:hi]].copy()
             s[rows, self.f[lo:hi]] = -np.inf
@@ -202,21 +216,36 @@ class MarginProblem:
             added = int(np.count_nonzero(fresh & (new_m < self.gamma)))
             self.idx = np.concatenate([self.idx, new], axis=1)
             self.mask = np.concatenate([self.mask, fresh], axis=1)
-        self.diff = self.Vf[:, None, :] - self.V[self.idx]
         return margins, added
+
+    def _scatter(self) -> scipy.sparse.csr_matrix:
+        """The sparse ``C`` (F x N) of :meth:`loss_grad`, pattern ``[A_i, f(i)]`` per row, built once per active set."""
+        assert self.idx is not None
+        if self._C is None or self._C_for is not self.idx:
+            F, k = self.idx.shape
+            cols = np.concatenate([self.idx, self.f[:, None]], axis=1).ravel()
+            self._C = scipy.sparse.csr_matrix(
+                (np.zeros(cols.size), cols, np.arange(F + 1) * (k + 1)), shape=(F, self.V.shape[0])
+            )
+            self._C_for = self.idx
+        return self._C
 
     def loss_grad(
         self, G: np.ndarray, U: np.ndarray, D: np.ndarray, blocks: tuple[str, ...], cache: dict | None = None
     ) -> tuple[float, dict[str, np.ndarray]]:
         """``L`` on the current active sets and ``dL/d block`` for each block in ``blocks``.
 
+        With ``m_ij = <x_i, y_f(i) - y_j>`` (see the class docstring) and
+        ``a_ij = max(0, gamma - m_ij)`` on the active entries,
+        ``dL/dx_i = -2 sum_j a_ij (y_f(i) - y_j)`` and ``dL/dY = C^T X`` for the
+        sparse ``C`` (F x N) with ``C_ij = 2 a_ij``, ``C_i,f(i) = -2 sum_j a_ij``.
         ``cache`` (a dict, filled on first use) keeps the products that do
         not depend on the blocks being solved for (``S`` when ``gate`` is
-        fixed, ``Z`` when ``gate`` and ``up`` are), so a block solve pays
-        only for its own block.
+        fixed, ``Z`` when ``gate`` and ``up`` are, the gathered ``Y`` rows
+        when ``down`` is), so a block solve pays only for its own block.
         """
         cache = {} if cache is None else cache
-        moving_gate, moving_up = "gate" in blocks, "up" in blocks
+        moving_gate, moving_up, moving_down = "gate" in blocks, "up" in blocks, "down" in blocks
         if moving_gate or "S" not in cache:
             pre = self.K @ G.T
             S = self.act(pre)
@@ -231,17 +260,35 @@ class MarginProblem:
                 cache["Z"] = Z
         else:
             Z = cache["Z"]
-        out = Z @ D.T
-        assert self.diff is not None and self.mask is not None, "refresh() sets the active sets first"
-        m = np.matmul(self.diff, out[:, :, None])[:, :, 0]
+        assert self.idx is not None and self.mask is not None, "refresh() sets the active sets first"
+        projected = D.shape[1] <= D.shape[0]
+        y_moves = projected and moving_down  # Y = V D moves with D; Y = V never does
+        if y_moves or "Yact" not in cache:
+            X, Yall, _ = self._pair(Z, D)
+            F, k = self.idx.shape  # (F, e) own rows, (F, k, e) competitors (np.take: ~5x faster than [idx])
+            Yact = (np.take(Yall, self.f, axis=0), np.take(Yall, self.idx.ravel(), axis=0).reshape(F, k, -1))
+            if not y_moves:
+                cache["Yact"] = Yact
+        else:
+            X = Z if projected else Z @ D.T
+            Yact = cache["Yact"]
+        Yf, Yc = Yact
+        own = np.einsum("fe,fe->f", X, Yf)
+        m = own[:, None] - np.matmul(Yc, X[:, :, None])[:, :, 0]
         a = np.maximum(self.gamma - m, 0.0) * self.mask
         loss = float(np.sum(a * a))
-        gO = -2.0 * np.matmul(a[:, None, :], self.diff)[:, 0, :]
+        asum = a.sum(axis=1)
+        gX = -2.0 * (asum[:, None] * Yf - np.matmul(a[:, None, :], Yc)[:, 0, :])
         grads: dict[str, np.ndarray] = {}
-        if "down" in blocks:
-            grads["down"] = gO.T @ Z
+        gZ = gX if projected else gX @ D
+        if moving_down:
+            if projected:  # dL/dD = V^T C^T Z
+                C = self._scatter()
+                C.data[:] = np.concatenate([2.0 * a, -2.0 * asum[:, None]], axis=1).ravel()
+                grads["down"] = self.V.T @ np.asarray(C.T @ Z)
+            else:  # dL/dD = (dL/dO)^T Z
+                grads["down"] = gX.T @ Z
         if moving_up or moving_gate:
-            gZ = gO @ D
             if moving_up:
                 grads["up"] = (gZ * S).T @ self.K
             if moving_gate:
