@@ -101,3 +101,8 @@ def test_merge_keeps_existing_rows(tmp_path):
     again.write_text(text, newline="")
     text2, new2, _ = mr.merge(str(again), [str(add)])
     assert text2 == text and new2 == []
+    # --replace: the rerun's row takes the held row's place, the others stay byte for byte
+    text3, new3, replaced = mr.merge(str(base), [str(add)], replace=True)
+    got3 = list(csv.DictReader(io.StringIO(text3, newline="")))
+    assert [r["config_hash"] for r in got3] == ["a", "b", "c"] and [h for h, _ in replaced] == ["b"]
+    assert got3[1]["h_star"] == "7" and got3[0] == got[0] and got3[2] == got[2] and [h for h, _ in new3] == ["c"]

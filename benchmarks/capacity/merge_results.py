@@ -5,11 +5,14 @@ seed, factset and options; see :func:`factmlp.sweep.config_hash`).  The rows of
 BASE are written back byte for byte as parsed (same strings, same order); each row
 of an ADD file whose config_hash is not yet present is appended after them, in the
 order given.  A row of ADD whose config_hash is already present is skipped (the
-existing row wins, even if the new one differs), and reported.  The hashes of the
+existing row wins, even if the new one differs), and reported; with
+``--replace`` the ADD row takes the existing row's place instead (a rerun after
+a code change: the configuration hash does not include the code revision; the
+``git_revision`` column does), and is reported as replaced.  The hashes of the
 appended rows go to ``--log`` (one per line, with the file they came from).
 
     python benchmarks/capacity/merge_results.py BASE.csv ADD1.csv [ADD2.csv ...] \\
-        [--out OUT.csv] [--log NEW_ROWS.txt]
+        [--out OUT.csv] [--log NEW_ROWS.txt] [--replace]
 
 Without ``--out`` BASE is rewritten in place.
 """
@@ -36,15 +39,19 @@ def _read(path: str) -> tuple[list[str], list[dict[str, str]], str]:
     return header, list(csv.DictReader(io.StringIO(text, newline=""))), eol
 
 
-def merge(base: str, adds: list[str]) -> tuple[str, list[tuple[str, str]], list[tuple[str, str]]]:
+def merge(
+    base: str, adds: list[str], replace: bool = False
+) -> tuple[str, list[tuple[str, str]], list[tuple[str, str]]]:
     """CSV text of BASE's rows followed by the new rows of ADDS.
 
-    Returns ``(text, new, skipped)``: ``new`` and ``skipped`` list
-    ``(config_hash, source path)`` of the appended rows and of the rows whose
-    configuration BASE (or an earlier ADD) already held.
+    Returns ``(text, new, skipped)``: ``new`` lists ``(config_hash, source
+    path)`` of the appended rows; ``skipped`` those of the rows whose
+    configuration BASE (or an earlier ADD) already held: left out, or with
+    ``replace``, written in place of the held row.
     """
     header, rows, eol = _read(base)
     seen = {r["config_hash"] for r in rows}
+    where = {r["config_hash"]: i for i, r in enumerate(rows)}
     new: list[tuple[str, str]] = []
     skipped: list[tuple[str, str]] = []
     for path in adds:
@@ -53,8 +60,11 @@ def merge(base: str, adds: list[str]) -> tuple[str, list[tuple[str, str]], list[
         for r in extra:
             if r["config_hash"] in seen:
                 skipped.append((r["config_hash"], path))
+                if replace:
+                    rows[where[r["config_hash"]]] = r
                 continue
             seen.add(r["config_hash"])
+            where[r["config_hash"]] = len(rows)
             rows.append(r)
             new.append((r["config_hash"], path))
     buf = io.StringIO(newline="")
@@ -71,15 +81,17 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("adds", nargs="+")
     ap.add_argument("--out")
     ap.add_argument("--log")
+    ap.add_argument("--replace", action="store_true", help="rows of ADD replace held rows of the same configuration")
     a = ap.parse_args(sys.argv[1:] if argv is None else argv)
-    text, new, skipped = merge(a.base, a.adds)
+    text, new, skipped = merge(a.base, a.adds, replace=a.replace)
     out = a.out or (os.path.join(a.base, "results.csv") if os.path.isdir(a.base) else a.base)
     with open(out, "w", encoding="utf-8", newline="") as fh:
         fh.write(text)
     if a.log:
         with open(a.log, "w", encoding="utf-8") as fh:
             fh.writelines(f"{h} {p}\n" for h, p in new)
-    print(f"{out}: {len(new)} new rows appended, {len(skipped)} already present (kept as they were)")
+    held = "replaced by the new rows" if a.replace else "kept as they were"
+    print(f"{out}: {len(new)} new rows appended, {len(skipped)} already present ({held})")
 
 
 if __name__ == "__main__":
