@@ -120,3 +120,46 @@ def test_certified_scores_explicit_where_not_proved():
     assert rb.size > 0
     assert np.array_equal(q[rows[rb], rn], dec._explicit_pair_scores(v, js[rows[rb]], rn, u[rows[rb]]))
     assert np.all(q[rows][clear] == 0.3)
+
+
+def _hidden_midpoint() -> tuple[np.ndarray, int]:
+    """``v_0 = (a + b)/2`` exactly, ``a, b`` far; 40 nearer points on one side (``x = 1``) hide them.
+
+    ``v_0`` is not a vertex (rho_0 = 0 exactly: ``w_a = -w_b``), but among its
+    32 nearest neighbours (the solver's first candidates) it is: every
+    ``v_0 - v_l`` there has ``x = -1``.
+    """
+    rng = np.random.default_rng(7)
+    near = np.column_stack([np.ones(40), rng.uniform(-0.5, 0.5, (40, 2))])
+    v = np.vstack([[0.0, 0.0, 0.0], near, [0.0, 16.0, 0.0], [0.0, -16.0, 0.0]])
+    return v, 0
+
+
+def _no_violators(xp, vx, sq, js, ux, thr):
+    """The solver's violator search disabled: only the certificate can see the far points."""
+    e = np.zeros(0, dtype=np.int64)
+    return e, e, np.zeros(0)
+
+
+def _trust_every_proof(xp, vx, v, sq, js, u, thr):
+    """Mutant: every pair is taken as proved (no Gram test, no explicit differences)."""
+    q = np.full((len(js), v.shape[0]), -np.inf)
+    q[thr > 0] = thr[thr > 0][:, None]
+    return q
+
+
+def test_certificate_alone_refuses_a_hidden_non_vertex(monkeypatch):
+    """With the violator search disabled the certificate must still find the far pair, end to end."""
+    from factmlp import decodability
+
+    v, j = _hidden_midpoint()
+    ref = decodability(v)  # the sound code, unpatched
+    assert not ref.vertex[j] and np.count_nonzero(ref.vertex) > 2
+    monkeypatch.setattr(dec, "_approx_violators", _no_violators)
+    res = decodability(v)
+    assert not res.vertex[j] and res.rho == 0.0 and res.lower[j] == 0.0
+    assert np.array_equal(res.vertex, ref.vertex)  # the search only saves time: same verdicts without it
+    # without the explicit-difference net the same run calls the midpoint a vertex: this test catches that
+    monkeypatch.setattr(dec, "_certified_scores", _trust_every_proof)
+    bad = decodability(v)
+    assert bad.vertex[j] and bad.lower[j] > 0
