@@ -22,7 +22,8 @@ stored, block solves, seconds, the load average.  Spherical fact sets, F = N,
 fact-set seed 0, construction seed 0, widths at and around the margin h* of
 the standard sweep.
 
-    OMP_NUM_THREADS=1 PYTHONPATH=$PWD python benchmarks/bench_margin_solver.py --out benchmarks/results/margin_solver.csv
+    OMP_NUM_THREADS=1 PYTHONPATH=$PWD python benchmarks/bench_margin_solver.py \
+        --out benchmarks/results/margin_solver.csv
 """
 
 from __future__ import annotations
