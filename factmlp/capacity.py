@@ -292,6 +292,7 @@ def min_width(
     hi: int | None = None,
     start: int | None = None,
     rho: float | None = None,
+    on_probe: Callable[[Probe], None] | None = None,
     **options: Any,
 ) -> CapacityResult:
     """Minimum hidden width ``h*`` at which ``construct(factset, method, h, seed)`` stores all facts.
@@ -304,6 +305,8 @@ def min_width(
     lo, hi : search range (``hi`` defaults to ``max(2F, 16)``)
     start : first width probed (the exponential phase goes up or down from it)
     rho : decodability of the used values, if already known (else computed)
+    on_probe : called with each :class:`Probe` as soon as it is certified (or
+        refused), so a long search can report progress or keep partial results
     options : passed to ``construct`` (``widths=`` is taken by the search)
 
     Notes
@@ -328,6 +331,8 @@ def min_width(
 
     def stores(h: int) -> bool:
         probes[h], c = probe_width(factset, method, h, seed, **options)
+        if on_probe is not None:
+            on_probe(probes[h])
         if probes[h].stored:
             built[h] = c
         return probes[h].stored

@@ -135,6 +135,17 @@ def test_min_width_finds_threshold(fake_method, small_fs, threshold):
     assert res.seconds > 0 and res.construct_seconds <= res.seconds
 
 
+def test_on_probe_reports_every_probe_in_order(fake_method, small_fs):
+    """The progress callback sees each probe once, as the search makes it (partial results of a cut-off run)."""
+    from factmlp.capacity import min_width
+
+    seen = []
+    res = min_width(small_fs, fake_method, seed=0, threshold=23, hi=64, start=40, rho=0.5, on_probe=seen.append)
+    assert res.h_star == 23
+    assert [(p.hidden, p.stored) for p in seen] == [(p.hidden, p.stored) for p in res.probes]
+    assert seen[0].hidden == 40 and seen[0].stored  # the search started where it was told to
+
+
 def test_structural_error_counts_as_not_stored(fake_method, small_fs):
     from factmlp.capacity import min_width
 

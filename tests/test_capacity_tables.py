@@ -106,3 +106,21 @@ def test_merge_keeps_existing_rows(tmp_path):
     got3 = list(csv.DictReader(io.StringIO(text3, newline="")))
     assert [r["config_hash"] for r in got3] == ["a", "b", "c"] and [h for h, _ in replaced] == ["b"]
     assert got3[1]["h_star"] == "7" and got3[0] == got[0] and got3[2] == got[2] and [h for h, _ in new3] == ["c"]
+
+
+def test_merge_log_is_appended_history(tmp_path):
+    """--log keeps every merge: a second merge appends its block (new and replaced rows) after the first."""
+    base = tmp_path / "base.csv"
+    base.write_text(_csv([_row("gd", 3, 2.0, "a")]), newline="")
+    add = tmp_path / "add.csv"
+    add.write_text(_csv([_row("margin", 2, 1.0, "c")]), newline="")
+    log = tmp_path / "new_rows.txt"
+    log.write_text("earlier history\n")
+    mr = _load("merge_results")
+    mr.main([str(base), str(add), "--log", str(log)])
+    mr.main([str(base), str(add), "--log", str(log), "--replace"])
+    lines = log.read_text().splitlines()
+    assert lines[0] == "earlier history"
+    assert lines[1].startswith("# merge ") and lines[2] == f"+ c {add}"
+    assert lines[3].startswith("# merge ") and lines[3].endswith("--replace") and lines[4] == f"replaced c {add}"
+    assert len(lines) == 5

@@ -8,8 +8,10 @@ order given.  A row of ADD whose config_hash is already present is skipped (the
 existing row wins, even if the new one differs), and reported; with
 ``--replace`` the ADD row takes the existing row's place instead (a rerun after
 a code change: the configuration hash does not include the code revision; the
-``git_revision`` column does), and is reported as replaced.  The hashes of the
-appended rows go to ``--log`` (one per line, with the file they came from).
+``git_revision`` column does), and is reported as replaced.  ``--log`` gets one
+block per merge, appended: a ``# merge`` line (date, flags), then one line per
+appended row (``+ hash file``) and per replaced row (``replaced hash file``), so
+the log is the history of every merge into BASE.
 
     python benchmarks/capacity/merge_results.py BASE.csv ADD1.csv [ADD2.csv ...] \\
         [--out OUT.csv] [--log NEW_ROWS.txt] [--replace]
@@ -88,8 +90,14 @@ def main(argv: list[str] | None = None) -> None:
     with open(out, "w", encoding="utf-8", newline="") as fh:
         fh.write(text)
     if a.log:
-        with open(a.log, "w", encoding="utf-8") as fh:
-            fh.writelines(f"{h} {p}\n" for h, p in new)
+        import datetime
+
+        stamp = datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")
+        with open(a.log, "a", encoding="utf-8") as fh:
+            fh.write(f"# merge {stamp} into {out}{' --replace' if a.replace else ''}\n")
+            fh.writelines(f"+ {h} {p}\n" for h, p in new)
+            if a.replace:
+                fh.writelines(f"replaced {h} {p}\n" for h, p in skipped)
     held = "replaced by the new rows" if a.replace else "kept as they were"
     print(f"{out}: {len(new)} new rows appended, {len(skipped)} already present ({held})")
 

@@ -67,21 +67,22 @@ def load() -> str:
 
 
 class Table:
-    """A CSV of rows keyed by some columns; rows already on disk are kept and skipped."""
+    """A CSV of rows keyed by some columns; rows already on disk are kept (with their own provenance) and skipped."""
 
     def __init__(self, name: str, key: tuple[str, ...]) -> None:
         self.path, self.key = os.path.join(HERE, name), key
         self.rows: list[dict] = []
         if os.path.isfile(self.path):
             with open(self.path, newline="") as fh:
-                self.rows = [{k: v for k, v in r.items() if k != "provenance"} for r in csv.DictReader(fh)]
+                self.rows = list(csv.DictReader(fh))
 
     def has(self, **kw: Any) -> bool:
         return any(all(str(r.get(k)) == str(kw[k]) for k in self.key) for r in self.rows)
 
     def add(self, row: dict) -> None:
-        self.rows.append(row)
-        write_csv(self.path, self.rows, {"provenance": PROV})
+        """Append ``row`` stamped with this run's provenance; earlier rows keep the provenance they were written with."""
+        self.rows.append(row | {"provenance": PROV})
+        write_csv(self.path, self.rows)
 
 
 def vocab_inverse(tokenizer: str) -> dict[int, str]:
@@ -175,9 +176,14 @@ def stage_rho(E: np.ndarray, words: dict[int, str], sizes: list[int]) -> None:
             write_csv(pv.path, pv.rows)
 
 
-def _child(q: Any, spec: dict, method: str) -> None:
+def _child(q: Any, spec: dict, method: str, start: int | None, progress: str) -> None:
     fs = build_factset(spec)
-    res = min_width(fs, method, seed=SEED, rho=float("nan"))  # rho: see rho.csv
+
+    def log_probe(p: Any) -> None:  # one line per probe, so a cut-off search keeps what it certified
+        with open(progress, "a") as f:
+            f.write(f"{p.hidden}:{int(p.stored)} {p.construct_seconds:.1f}\n")
+
+    res = min_width(fs, method, seed=SEED, rho=float("nan"), start=start, on_probe=log_probe)  # rho: see rho.csv
     q.put(
         {k: v for k, v in res.to_dict().items() if k not in ("probes", "info")}
         | {"probes": " ".join(f"{p.hidden}:{int(p.stored)}" for p in res.probes)}
@@ -195,11 +201,21 @@ def build_factset(spec: dict) -> Any:
     return factset_from_embeddings(ck.safetensors, ck.tensor, facts=spec["F"], values_count=spec["F"], seed=SEED)
 
 
-def run_capped(spec: dict, method: str, cap: float) -> dict:
-    """``min_width`` in a child process; ``status=timeout`` when it is still running after ``cap`` s."""
+def run_capped(spec: dict, method: str, cap: float, start: int | None = None) -> dict:
+    """``min_width`` in a child process; ``status=timeout`` when it is still running after ``cap`` s.
+
+    A cut-off search keeps the probes it finished (``probes``) and the smallest
+    width certified storing among them (``h_upper``: an upper bound on h*, and
+    ``h_lower``: the largest failing width below it, so ``h_lower < h* <= h_upper``
+    under the search's monotonicity assumption).
+    """
+    os.makedirs(os.path.join(HERE, "progress"), exist_ok=True)
+    progress = os.path.join(HERE, "progress", f"{spec['source']}_{spec['F']}_{method}.txt")
+    if os.path.exists(progress):
+        os.remove(progress)
     ctx = mp.get_context("fork")
     q = ctx.Queue()
-    p = ctx.Process(target=_child, args=(q, spec, method))
+    p = ctx.Process(target=_child, args=(q, spec, method, start, progress))
     l0, t0 = load(), time.perf_counter()
     p.start()
     out: dict = {}
@@ -207,25 +223,44 @@ def run_capped(spec: dict, method: str, cap: float) -> dict:
         out = q.get(timeout=cap)
     except Exception:  # queue.Empty on timeout, or the child died
         out = {"status": "timeout" if p.is_alive() else f"error(exit {p.exitcode})"}
+        done = [ln.split()[0] for ln in open(progress)] if os.path.exists(progress) else []
+        ok = [int(x.split(":")[0]) for x in done if x.endswith(":1")]
+        up = min(ok) if ok else None
+        bad = [int(x.split(":")[0]) for x in done if x.endswith(":0") and (up is None or int(x.split(":")[0]) < up)]
+        out |= {"probes": " ".join(done), "h_upper": up, "h_lower": max(bad) if bad else None}
     if p.is_alive():
         p.kill()
     p.join()
     return {
         "wall_seconds": time.perf_counter() - t0,
         "cap_seconds": cap,
+        "start": start,
         "loadavg_start": l0,
         "loadavg_end": load(),
     } | out
 
 
-def stage_capacity(name: str, specs: list[dict], methods: list[str], cap: float) -> None:
+def stage_capacity(name: str, specs: list[dict], methods: list[str], cap: float, start_from: int | None = None) -> None:
+    """One ``min_width`` row per (spec, method).
+
+    ``start_from = F0``: each search starts at ``ceil(h*(F0) F / F0)``, the
+    width that keeps the params per fact of the same source and method at
+    F0 (from rows already in the table); the search still goes down from there
+    until a width fails, so h* is the same under monotonicity, in fewer probes.
+    """
     t = Table(name, ("source", "F", "method"))
     for spec in specs:
         for m in methods:
             if t.has(source=spec["source"], F=spec["F"], method=m):
                 continue
+            start = None
+            if start_from:
+                prev = [r for r in t.rows if r["source"] == spec["source"] and int(r["F"]) == start_from]
+                prev = [r for r in prev if r["method"] == m and r.get("status") == "ok"]
+                if prev:
+                    start = -(-int(prev[0]["h_star"]) * spec["F"] // start_from)
             row = {"source": spec["source"], "F": spec["F"], "method": m, "factset_seed": SEED, "seed": SEED}
-            t.add(row | run_capped(spec, m, cap))
+            t.add(row | run_capped(spec, m, cap, start))
             print(name, t.rows[-1].get("status"), m, spec, t.rows[-1].get("h_star"), flush=True)
 
 
@@ -298,6 +333,9 @@ def main() -> None:
     ap.add_argument("--methods", default=",".join(METHODS))
     ap.add_argument("--cap", type=float, default=180.0)
     ap.add_argument("--exact-max", type=int, default=16)
+    ap.add_argument("--start-from", type=int, default=None, help="start each search at h*(F0) F / F0")
+    ap.add_argument("--sources", default="real,spherical")
+    ap.add_argument("--capacity-out", default="capacity.csv", help="CSV name in benchmarks/real (one per parallel run)")
     ap.add_argument("--plot", action="store_true")
     a = ap.parse_args()
     stages = a.stages.split(",")
@@ -313,8 +351,8 @@ def main() -> None:
     if "rho" in stages:
         stage_rho(E, words, [int(s) for s in a.sizes.split(",")])
     if "capacity" in stages:
-        specs = [{"source": s, "F": int(F)} for F in a.cap_sizes.split(",") for s in ("real", "spherical")]
-        stage_capacity("capacity.csv", specs, methods, a.cap)
+        specs = [{"source": s, "F": int(F)} for F in a.cap_sizes.split(",") for s in a.sources.split(",")]
+        stage_capacity(a.capacity_out, specs, methods, a.cap, a.start_from)
     if "vertices" in stages:
         stage_vertices(E, words, a.exact_max)
 
