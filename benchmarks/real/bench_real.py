@@ -80,7 +80,7 @@ class Table:
         return any(all(str(r.get(k)) == str(kw[k]) for k in self.key) for r in self.rows)
 
     def add(self, row: dict) -> None:
-        """Append ``row`` stamped with this run's provenance; earlier rows keep the provenance they were written with."""
+        """Append ``row`` with this run's provenance; earlier rows keep the provenance they were written with."""
         self.rows.append(row | {"provenance": PROV})
         write_csv(self.path, self.rows)
 
