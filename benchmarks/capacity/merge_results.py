@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import datetime
 import io
 import os
 import sys
@@ -90,8 +91,6 @@ def main(argv: list[str] | None = None) -> None:
     with open(out, "w", encoding="utf-8", newline="") as fh:
         fh.write(text)
     if a.log:
-        import datetime
-
         stamp = datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")
         with open(a.log, "a", encoding="utf-8") as fh:
             fh.write(f"# merge {stamp} into {out}{' --replace' if a.replace else ''}\n")

@@ -224,10 +224,10 @@ def run_capped(spec: dict, method: str, cap: float, start: int | None = None) ->
     except Exception:  # queue.Empty on timeout, or the child died
         out = {"status": "timeout" if p.is_alive() else f"error(exit {p.exitcode})"}
         done = [ln.split()[0] for ln in open(progress)] if os.path.exists(progress) else []
-        ok = [int(x.split(":")[0]) for x in done if x.endswith(":1")]
-        up = min(ok) if ok else None
-        bad = [int(x.split(":")[0]) for x in done if x.endswith(":0") and (up is None or int(x.split(":")[0]) < up)]
-        out |= {"probes": " ".join(done), "h_upper": up, "h_lower": max(bad) if bad else None}
+        pairs = [(int(h), s == "1") for h, s in (x.split(":") for x in done)]
+        up = min((h for h, ok in pairs if ok), default=None)
+        low = max((h for h, ok in pairs if not ok and (up is None or h < up)), default=None)
+        out |= {"probes": " ".join(done), "h_upper": up, "h_lower": low}
     if p.is_alive():
         p.kill()
     p.join()
