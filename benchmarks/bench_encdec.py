@@ -7,7 +7,9 @@ verifier time, stored/F (certified), the parameter counts (folded and
 factored) and their ratio to the counting bound F log2 N / 32, and the
 provenance.  Per stage (feasibility = rho, construction, verification):
 wall seconds, CPU seconds (``time.process_time``) and the process's peak
-RSS after the stage (``ru_maxrss``, MiB; a running maximum).  ``--real``
+RSS after the stage (``ru_maxrss``, MiB; a running maximum; the forked rho workers' own memory is not
+included).  ``--workers K`` runs the exact rho solves on K processes
+(:func:`factmlp.parallel`).  ``--real``
 draws keys and values from all-MiniLM-L6-v2's token embeddings (d = 384,
 :func:`factmlp.real.factset_from_embeddings`) instead.  One CSV row per size.
 
@@ -32,6 +34,7 @@ from factmlp.constructions.registry import feasibility
 from factmlp.families import make_factset
 from factmlp.provenance import provenance
 from factmlp.verify import verify_storage
+from factmlp.workers import parallel
 
 
 def _stage(fn, *args, **kw):
@@ -54,12 +57,13 @@ def _factset(d: int, F: int, seed: int, real: bool):
     return factset_from_embeddings(ck.safetensors, MINILM_TENSOR, facts=F, values_count=F, seed=seed)
 
 
-def run(d: int, F: int, seed: int, real: bool = False) -> dict:
+def run(d: int, F: int, seed: int, real: bool = False, workers: int = 1) -> dict:
     fs = _factset(d, F, seed, real)
     d = fs.values.shape[1]
-    res, t_rho, c_rho, m_rho = _stage(feasibility, fs)
-    c, t_con, c_con, m_con = _stage(construct, fs, "encdec", seed=seed)
-    rep, t_ver, c_ver, m_ver = _stage(verify_storage, c.mlp, fs)
+    with parallel(workers):
+        res, t_rho, c_rho, m_rho = _stage(feasibility, fs)
+        c, t_con, c_con, m_con = _stage(construct, fs, "encdec", seed=seed)
+        rep, t_ver, c_ver, m_ver = _stage(verify_storage, c.mlp, fs)
     loadavg = open("/proc/loadavg").read().split()[:3]
     bound = F * math.log2(F) / 32.0
     return {
@@ -94,6 +98,8 @@ def run(d: int, F: int, seed: int, real: bool = False) -> dict:
         "min_margin": rep.min_margin,
         "relative_residual": c.info["relative_residual"],
         "threads": os.cpu_count(),
+        "workers": workers,
+        "omp_num_threads": os.environ.get("OMP_NUM_THREADS", ""),
     }
 
 
@@ -102,12 +108,13 @@ def main() -> None:
     ap.add_argument("--sizes", nargs="+", default=["128x16384"], help="d x F, e.g. 64x4096")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--real", action="store_true", help="MiniLM token embeddings (d = 384; d in --sizes ignored)")
+    ap.add_argument("--workers", type=int, default=1, help="processes for the exact rho solves (factmlp.parallel)")
     ap.add_argument("--out", default="benchmarks/results/encdec_scale.csv")
     args = ap.parse_args()
     rows = []
     for text in args.sizes:
         d, F = (int(x) for x in text.lower().split("x"))
-        row = run(d, F, args.seed, args.real)
+        row = run(d, F, args.seed, args.real, args.workers)
         print(json.dumps(row), flush=True)
         rows.append(row)
     write_csv(args.out, rows, {"provenance": json.dumps(provenance(), sort_keys=True)})

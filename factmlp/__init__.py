@@ -31,6 +31,7 @@ _LAZY: dict[str, str] = {
     "decodability": "factmlp.decodability",
     "DecodabilityResult": "factmlp.decodability",
     "check_feasible": "factmlp.feasibility",
+    "parallel": "factmlp.workers",
     # MLPs
     "GatedMLP": "factmlp.mlp",
     "load_mlp": "factmlp.mlp",

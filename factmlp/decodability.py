@@ -25,6 +25,7 @@ and the problem re-solved from a warm start until the bracket closes.
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -42,6 +43,7 @@ from .errors import (
     format_indices,
 )
 from .validation import check_matrix
+from .workers import check_workers, default_workers
 from .xp import namespace, to_numpy
 
 __all__ = ["DecodabilityResult", "decodability", "rho", "find_duplicates"]
@@ -49,6 +51,7 @@ __all__ = ["DecodabilityResult", "decodability", "rho", "find_duplicates"]
 _EPS = 2.0**-53  # unit roundoff of float64
 _ZERO_NORM = 1e-13  # ||x|| below this: the origin is in the hull up to rounding
 _SMALL_SQ = 2.0**-900  # squared difference norms below this are recomputed after exact rescaling
+MIN_SHARE = 1024  # values per process below which the default worker count does not split (fork ~0.3 s)
 _UNDERFLOW = 2.0**-100  # allowance for underflow in scores / norms of rescaled differences (d < 2**70)
 
 
@@ -402,7 +405,7 @@ def _lower_bound(qmin: float, d: int, unorm: float) -> float:
 
 
 def decodability(
-    values: Any, indices: Any = None, *, tol: float = 1e-9, backend: str = "numpy", workers: int = 1
+    values: Any, indices: Any = None, *, tol: float = 1e-9, backend: str = "numpy", workers: int | None = None
 ) -> DecodabilityResult:
     """Exact decodability ``rho_j`` of the requested values, with certificates.
 
@@ -416,7 +419,10 @@ def decodability(
     backend : array namespace of the batched checks (``"numpy"``, ``"cupy"``, ``"auto"``).
     workers : processes to split ``J`` over (``rho_j`` is independent per value; each
         process solves a contiguous share of ``J`` against all N values and the
-        results are merged).  1 (default) runs in this process.
+        results are merged).  1 runs in this process; ``None`` (default) takes
+        :func:`factmlp.workers.default_workers` (a ``factmlp.parallel(n)``
+        block, else ``$FACTMLP_WORKERS``, else 1), capped so that every
+        process gets at least ``MIN_SHARE`` values.
 
     Returns
     -------
@@ -432,10 +438,11 @@ def decodability(
     tol = float(tol)
     n, d = v.shape
     idx = _check_indices(indices, n)
-    if isinstance(workers, (bool, np.bool_)) or not isinstance(workers, (int, np.integer)) or int(workers) < 1:
-        raise InvalidInputError(f"workers must be an integer >= 1, got {workers!r}")
-    if int(workers) > 1 and idx.size > 1:
-        return _decodability_split(v, idx, tol, backend, min(int(workers), idx.size))
+    if workers is None:  # the library-wide default: split only shares worth a process start (~0.3 s)
+        workers = max(1, min(default_workers(), idx.size // MIN_SHARE))
+    workers = check_workers(workers)
+    if workers > 1 and idx.size > 1:
+        return _decodability_split(v, idx, tol, backend, min(workers, idx.size))
     xp = namespace(backend)
 
     dup = find_duplicates(v)
@@ -571,7 +578,8 @@ def _decodability_split(v: np.ndarray, idx: np.ndarray, tol: float, backend: str
     """:func:`decodability` of ``J = idx`` split into ``workers`` contiguous shares, one process each.
 
     Processes are forked where the platform can (so a script needs no
-    ``if __name__ == "__main__"`` guard), spawned elsewhere.
+    ``if __name__ == "__main__"`` guard), spawned elsewhere; each runs at most
+    ``cpu_count // workers`` BLAS threads (when threadpoolctl is installed).
 
     Every share is solved against all N values, so each ``rho_j`` and its
     certificate are those of a single-process run on that share; the per-value
@@ -584,7 +592,8 @@ def _decodability_split(v: np.ndarray, idx: np.ndarray, tol: float, backend: str
     shares = np.array_split(idx, workers)
     method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
     with ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context(method)) as pool:
-        parts = list(pool.map(_share, [(v, sh, tol, backend) for sh in shares]))
+        blas = max(1, (os.cpu_count() or 1) // workers)
+        parts = list(pool.map(_share, [(v, sh, tol, backend, blas) for sh in shares]))
     first = parts[0]
     rho_pv, lower, upper = first.rho_per_value.copy(), first.lower.copy(), first.upper.copy()
     dirs, vertex = first.directions.copy(), first.vertex.copy()
@@ -599,8 +608,14 @@ def _decodability_split(v: np.ndarray, idx: np.ndarray, tol: float, backend: str
 
 
 def _share(args: tuple) -> DecodabilityResult:
-    v, share, tol, backend = args
-    return decodability(v, share, tol=tol, backend=backend)
+    """One share, with at most ``blas`` BLAS threads (the cores divided among the workers; threadpoolctl)."""
+    v, share, tol, backend, blas = args
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:  # without threadpoolctl the BLAS keeps its own thread count
+        return decodability(v, share, tol=tol, backend=backend, workers=1)
+    with threadpool_limits(limits=blas, user_api="blas"):
+        return decodability(v, share, tol=tol, backend=backend, workers=1)
 
 
 def rho(values: Any, indices: Any = None, *, tol: float = 1e-9) -> float:

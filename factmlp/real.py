@@ -32,6 +32,7 @@ from typing import Any
 
 import numpy as np
 
+from ._separation import separated
 from .errors import (
     DTypeError,
     EmptyInputError,
@@ -432,7 +433,6 @@ def relation_pairs(table: Sequence[tuple[str, str]], tokenizer_json: str | os.Pa
 
 # --------------------------------------------------------- vertex screen ----
 
-_UNIT = 2.0**-53
 WITNESSES = ("self", "centred", "whitened")
 
 
@@ -455,10 +455,10 @@ def vertex_screen(
     """Rows certified to be vertices of ``conv(V)`` (bool, N), by a witness direction per row.
 
     Row ``j`` is certified when a direction ``u_j`` has ``<u_j, v_j> > <u_j, v_l>``
-    for every ``l != j``, decided with a rigorous float64 allowance: each
-    computed product is within ``gamma_d ||u_j|| ||v_l||`` of the exact one, so
-    ``s_j - max_l s_l > 2 gamma_d ||u_j|| max_l ||v_l||`` (plus rounding of the
-    comparison) proves it.  Witnesses are tried in order on the rows not yet
+    for every ``l != j``, decided with a rigorous float64 allowance
+    (:func:`factmlp._separation.separated`: exact power-of-two scaling, then
+    Higham's ``gamma_d ||u_j|| ||v_l||`` bound per product and an underflow
+    term).  Witnesses are tried in order on the rows not yet
     certified: ``self`` (``u = v_j``), ``centred`` (``v_j - mean``),
     ``whitened`` (``Sigma^-1 (v_j - mean)``).  Cost: one ``(rows x N)``
     product per witness pass, in blocks of ``block`` rows.  ``rows`` (indices)
@@ -473,9 +473,7 @@ def vertex_screen(
     bad = [w for w in witnesses if w not in WITNESSES]
     if bad:
         raise InvalidInputError(f"unknown witnesses {bad}; expected a subset of {WITNESSES}")
-    n, d = V.shape
-    gamma = d * _UNIT / (1 - d * _UNIT)
-    vmax = float(np.sqrt(np.max(np.sum(V * V, axis=1))))
+    n = V.shape[0]
     certified = np.zeros(n, dtype=bool)
     screened = np.ones(n, dtype=bool)
     if rows is not None:
@@ -485,17 +483,7 @@ def vertex_screen(
         todo = np.flatnonzero(screened & ~certified)
         if todo.size == 0:
             break
-        U = _witnesses(V, kind)
-        for s in range(0, todo.size, block):
-            rows = todo[s : s + block]
-            Ub = U[rows]
-            S = Ub @ V.T
-            own = S[np.arange(rows.size), rows].copy()
-            S[np.arange(rows.size), rows] = -np.inf
-            other = S.max(axis=1)
-            allowance = 2.0 * gamma * np.linalg.norm(Ub, axis=1) * vmax * (1 + 1e-6)
-            allowance += 4 * _UNIT * (np.abs(own) + np.abs(other))
-            certified[rows] = (own - other) > allowance
+        certified[todo] = separated(V, todo, _witnesses(V, kind)[todo], block_entries=block * n)
     return certified
 
 

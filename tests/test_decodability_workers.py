@@ -38,3 +38,46 @@ def test_workers_on_requested_indices():
 def test_bad_workers_rejected(bad):
     with pytest.raises(InvalidInputError, match="workers"):
         decodability(np.eye(3), workers=bad)
+
+
+def test_parallel_block_and_environment_set_the_default(monkeypatch):
+    import sys
+
+    import factmlp
+    import factmlp.decodability as _unused  # noqa: F401
+
+    dec_module = sys.modules["factmlp.decodability"]
+    from factmlp.workers import ENV, default_workers
+
+    monkeypatch.delenv(ENV, raising=False)
+    assert default_workers() == 1
+    monkeypatch.setenv(ENV, "3")
+    assert default_workers() == 3
+    with factmlp.parallel(2):
+        assert default_workers() == 2
+        with factmlp.parallel(1):
+            assert default_workers() == 1
+        assert default_workers() == 2
+    assert default_workers() == 3
+    monkeypatch.setenv(ENV, "two")
+    with pytest.raises(InvalidInputError, match=ENV):
+        default_workers()
+    with pytest.raises(InvalidInputError, match="workers"):
+        with factmlp.parallel(0):
+            pass
+
+    seen = []  # the split is taken exactly when the default asks for it, and the shares do not split again
+    real_split = dec_module._decodability_split
+    monkeypatch.setattr(dec_module, "_decodability_split", lambda *a: seen.append(a[-1]) or real_split(*a))
+    monkeypatch.delenv(ENV, raising=False)
+    v = np.random.default_rng(2).standard_normal((40, 5))
+    one = decodability(v)
+    with factmlp.parallel(2):
+        small = decodability(v)  # 40 values < 2 MIN_SHARE: not worth a second process
+        assert seen == []
+        monkeypatch.setattr(dec_module, "MIN_SHARE", 10)
+        two = decodability(v)
+        three = decodability(v, workers=3)  # an explicit count is taken as given
+    assert seen == [2, 3]
+    assert two.rho == small.rho == pytest.approx(one.rho, rel=1e-12)
+    assert three.rho == pytest.approx(one.rho, rel=1e-12)

@@ -56,6 +56,7 @@ import numpy as np
 import scipy.linalg
 
 from .._linalg import BLOCK, cho_solve_blocked, cholesky_blocked
+from .._separation import separated
 from ..decodability import decodability
 from ..errors import DegenerateKeysError, InvalidInputError, format_indices
 from ..factset import FactSet
@@ -72,7 +73,7 @@ CODE_DIM_RULES = ("min", "theory")  # default code dimension: smallest certified
 PROJECTION_TRIES = 8  # random projections drawn (from the construction's seed) until the projected used values
 #                       are certified vertices; the default width's search draws SEARCH_TRIES per code dimension
 SEARCH_TRIES = 3
-OPEN_BATCH = 32  # values per exact decodability call in the vertex check
+OPEN_BATCH = 32  # values in the first exact decodability call of the vertex check (then doubling)
 SEARCH_SEED = 0x5EED  # seed stream of the search's projections (the construction draws its own)
 _MIN_CACHE: dict = {}
 _MIN_CACHE_SIZE = 16
@@ -147,33 +148,24 @@ def _vertices_survive(factset: FactSet, Q: np.ndarray) -> bool:
 
     A quick certificate first: ``c_j = (Q Q^T)^{-1} Q u*_j`` (the readout
     ``u*_j`` of the unprojected value, pulled into code space) separates
-    ``z_j`` from every other ``z_l`` when ``min_l <c_j, z_j - z_l>`` exceeds
-    a float64 rounding allowance (``1e-9 |c_j| max_l |z_j - z_l|``, far
-    above the ``m u`` error of the dot products); a strictly separating
-    direction proves ``z_j`` a vertex.  The values it leaves open go to
+    ``z_j`` from every other ``z_l`` when the rigorous test of
+    :func:`factmlp._separation.separated` passes; a strictly separating direction proves
+    ``z_j`` a vertex.  The values it leaves open go to
     :func:`factmlp.decodability.decodability` (``indices=`` those only), in
-    batches of ``OPEN_BATCH``, stopping at the first non-vertex.
+    batches of ``OPEN_BATCH``, ``2 OPEN_BATCH``, ``4 OPEN_BATCH``, ... (one
+    solve's fixed cost is O(N d), so doubling keeps the number of calls
+    logarithmic), stopping at the first batch holding a non-vertex.
     """
     Z = factset.values @ Q.T
     used = np.asarray(factset.used_values, dtype=np.int64)
     U = np.asarray(feasibility(factset).directions, dtype=np.float64)[used]
     C = np.linalg.lstsq(Q.T, U.T, rcond=None)[0].T  # (|J|, m): argmin ||Q^T c - u*_j||
-    open_: list[np.ndarray] = []
-    chunk = max(1, (1 << 22) // max(Z.shape[0], 1))
-    for lo in range(0, used.size, chunk):
-        J, Cj = used[lo : lo + chunk], C[lo : lo + chunk]
-        diff_scores = np.sum(Cj * Z[J], axis=1)[:, None] - Cj @ Z.T  # <c_j, z_j - z_l>
-        rows = np.arange(J.size)
-        diff_scores[rows, J] = np.inf
-        dist = np.sqrt(
-            np.maximum(np.sum(Z * Z, axis=1)[None, :] - 2 * Z[J] @ Z.T + np.sum(Z[J] * Z[J], axis=1)[:, None], 0.0)
-        )
-        allowance = 1e-9 * np.linalg.norm(Cj, axis=1) * (dist.max(axis=1) + 1e-300)
-        open_.append(J[~(diff_scores.min(axis=1) > allowance)])
-    rest = np.concatenate(open_) if open_ else np.zeros(0, dtype=np.int64)
-    for lo in range(0, rest.size, OPEN_BATCH):  # stop at the first batch holding a non-vertex
-        if not float(decodability(Z, rest[lo : lo + OPEN_BATCH]).rho) > 0:
+    rest = used[~separated(Z, used, C)]
+    lo, batch = 0, OPEN_BATCH
+    while lo < rest.size:  # stop at the first batch holding a non-vertex; batches double
+        if not float(decodability(Z, rest[lo : lo + batch]).rho) > 0:
             return False
+        lo, batch = lo + batch, 2 * batch
     return True
 
 
@@ -329,6 +321,23 @@ def _codes(factset: FactSet, Q: np.ndarray, identity: bool) -> tuple[np.ndarray,
     return np.asarray(res.directions)[factset.mapping], float(res.rho)
 
 
+def _lower_gram(S: np.ndarray, K: np.ndarray, rows: int = 2048) -> np.ndarray:
+    """The lower triangle (by row blocks, diagonal blocks in full) of ``Phi Phi^T = (S S^T) o (K K^T)`` (F x F).
+
+    Row block ``[lo, hi)`` holds columns ``[0, hi)``; the entries right of it
+    stay zero, which :func:`factmlp._linalg.cholesky_blocked` never reads.
+    Half the products of the full Gram matrix, and ``rows x F`` temporaries.
+    """
+    F = S.shape[0]
+    gram = np.zeros((F, F))
+    for lo in range(0, F, rows):
+        hi = min(F, lo + rows)
+        block = S[lo:hi] @ S[:hi].T
+        block *= K[lo:hi] @ K[:hi].T
+        gram[lo:hi, :hi] = block
+    return gram
+
+
 def _solve_codes(S: np.ndarray, K: np.ndarray, C: np.ndarray) -> tuple[np.ndarray, float, np.ndarray]:
     """Minimum-norm (or least-squares) ``X`` with ``Phi X = C``, ``Phi = rows kron(S_i, K_i)``.
 
@@ -359,7 +368,7 @@ def _solve_codes(S: np.ndarray, K: np.ndarray, C: np.ndarray) -> tuple[np.ndarra
         return out
 
     if r * d >= F:
-        gram = (S @ S.T) * (K @ K.T)
+        gram = _lower_gram(S, K)
         scale = float(np.trace(gram)) / F
         gram[np.diag_indices(F)] += 1e-14 * scale
         try:
