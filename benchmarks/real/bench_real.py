@@ -289,8 +289,10 @@ def plot() -> None:
         a.legend(fontsize="small")
         rel = list(csv.DictReader(open(os.path.join(HERE, "relation.csv"))))
         series = [("relation (F = 60)", rel, "relation")]
-        series += [
-            (f"{src} (F = {F})", cap, src) for F in sorted({r["F"] for r in cap}) for src in ("real", "spherical")
+        series += [  # one series per (F, source): each bar is that F's own row
+            (f"{src} (F = {F})", [r for r in cap if r["F"] == F], src)
+            for F in sorted({r["F"] for r in cap}, key=int)
+            for src in ("real", "spherical")
         ]
         methods = list(dict.fromkeys(r["method"] for r in rel + cap))
         width = 0.8 / len(series)
@@ -312,7 +314,7 @@ def plot() -> None:
                 ps,
                 width=width,
                 color=[method_color(m) for m in methods],
-                alpha=1.0 - 0.3 * k,
+                alpha=1.0 - 0.6 * k / max(len(series) - 1, 1),
                 edgecolor="black",
                 linewidth=0.4,
                 hatch=("", "//", "..", "xx")[k % 4],
