@@ -67,7 +67,7 @@ def separated(values: np.ndarray, rows: np.ndarray, directions: np.ndarray, bloc
         k = np.arange(J.size)
         own = S[k, J].copy()
         S[k, J] = -np.inf
-        gap = own - S.max(axis=1) if n > 1 else np.full(J.size, np.inf)
+        gap = own - S.max(axis=1)  # +inf when v_j is the only point (every other entry is -inf)
         allowance = 2.0 * gamma * np.sqrt(np.sum(Ub * Ub, axis=1)) * (norms[J] + vmax) + 4 * d * _TINY
         out[lo : lo + chunk] = gap > allowance
     return out & finite

@@ -25,6 +25,7 @@ and the problem re-solved from a warm start until the bracket closes.
 
 from __future__ import annotations
 
+import contextlib
 import os
 from dataclasses import dataclass, field
 from typing import Any
@@ -42,8 +43,8 @@ from .errors import (
     ValueRangeError,
     format_indices,
 )
-from .validation import check_matrix
-from .workers import check_workers, default_workers
+from .validation import check_matrix, check_positive_int
+from .workers import default_workers
 from .xp import namespace, to_numpy
 
 __all__ = ["DecodabilityResult", "decodability", "rho", "find_duplicates"]
@@ -440,7 +441,7 @@ def decodability(
     idx = _check_indices(indices, n)
     if workers is None:  # the library-wide default: split only shares worth a process start (~0.3 s)
         workers = max(1, min(default_workers(), idx.size // MIN_SHARE))
-    workers = check_workers(workers)
+    workers = check_positive_int(workers, "workers")
     if workers > 1 and idx.size > 1:
         return _decodability_split(v, idx, tol, backend, min(workers, idx.size))
     xp = namespace(backend)
@@ -612,9 +613,11 @@ def _share(args: tuple) -> DecodabilityResult:
     v, share, tol, backend, blas = args
     try:
         from threadpoolctl import threadpool_limits
+
+        limit: Any = threadpool_limits(limits=blas, user_api="blas")
     except ImportError:  # without threadpoolctl the BLAS keeps its own thread count
-        return decodability(v, share, tol=tol, backend=backend, workers=1)
-    with threadpool_limits(limits=blas, user_api="blas"):
+        limit = contextlib.nullcontext()
+    with limit:
         return decodability(v, share, tol=tol, backend=backend, workers=1)
 
 

@@ -19,7 +19,7 @@ import numpy as np
 
 from .errors import InvalidInputError, ShapeError, TorchUnavailableError
 from .mlp import ACTIVATIONS, GatedMLP
-from .validation import check_float_dtype
+from .validation import check_float_dtype, check_positive_int
 
 try:
     import torch
@@ -77,9 +77,7 @@ class TorchGatedMLP(nn.Module):
 
     def __init__(self, dim: int, hidden: int, activation: str = "silu", dtype: Any = "float32") -> None:
         super().__init__()
-        for name, v in (("dim", dim), ("hidden", hidden)):
-            if isinstance(v, (bool, np.bool_)) or not isinstance(v, (int, np.integer)) or int(v) < 1:
-                raise InvalidInputError(f"{name} must be an integer >= 1, got {v!r}")
+        dim, hidden = check_positive_int(dim, "dim"), check_positive_int(hidden, "hidden")
         tdtype = _torch_dtype(dtype)
         self.activation = str(activation)
         self.act_fn = torch_activation(self.activation)

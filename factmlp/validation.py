@@ -21,7 +21,7 @@ from .errors import (
     format_indices,
 )
 
-__all__ = ["check_matrix", "check_mapping", "check_seed"]
+__all__ = ["check_matrix", "check_mapping", "check_seed", "check_positive_int"]
 
 
 def check_matrix(
@@ -132,6 +132,13 @@ def check_seed(seed: Any) -> np.random.Generator:
     if isinstance(seed, (int, np.integer, np.random.SeedSequence)):
         return np.random.default_rng(seed)
     raise TypeError(f"seed must be an int or numpy.random.Generator, got {type(seed).__name__}")
+
+
+def check_positive_int(value: Any, name: str) -> int:
+    """``int(value)`` for an integer ``value >= 1`` (Python or NumPy, not a bool); else :class:`InvalidInputError`."""
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)) or int(value) < 1:
+        raise InvalidInputError(f"{name} must be an integer >= 1, got {value!r}")
+    return int(value)
 
 
 FLOAT_DTYPES = ("float32", "float64")

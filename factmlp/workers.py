@@ -20,20 +20,12 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 
 from .errors import InvalidInputError
+from .validation import check_positive_int
 
-__all__ = ["default_workers", "parallel", "check_workers"]
+__all__ = ["default_workers", "parallel"]
 
 ENV = "FACTMLP_WORKERS"
 _WORKERS: ContextVar[int | None] = ContextVar("factmlp_workers", default=None)
-
-
-def check_workers(workers: object, name: str = "workers") -> int:
-    """``int(workers)`` if it is an integer >= 1 (not a bool); else :class:`InvalidInputError`."""
-    import numpy as np
-
-    if isinstance(workers, (bool, np.bool_)) or not isinstance(workers, (int, np.integer)) or int(workers) < 1:
-        raise InvalidInputError(f"{name} must be an integer >= 1, got {workers!r}")
-    return int(workers)
 
 
 def default_workers() -> int:
@@ -48,7 +40,7 @@ def default_workers() -> int:
         value = int(text)
     except ValueError:
         raise InvalidInputError(f"{ENV} must be a positive integer, got {text!r}") from None
-    return check_workers(value, ENV)
+    return check_positive_int(value, ENV)
 
 
 @contextmanager
@@ -59,7 +51,7 @@ def parallel(workers: int) -> Iterator[int]:
     >>> with factmlp.parallel(2):          # doctest: +SKIP
     ...     c = factmlp.construct(fs, "encdec")
     """
-    token = _WORKERS.set(check_workers(workers))
+    token = _WORKERS.set(check_positive_int(workers, "workers"))
     try:
         yield _WORKERS.get() or 1
     finally:
